@@ -1,0 +1,84 @@
+"""The unit of work: one SQLAlchemy connection in one transaction, with repositories."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection
+
+from ombud.adapters.db.engine import Engines
+from ombud.adapters.db.repositories import (
+    SqlCredentialRepository,
+    SqlLedgerRepository,
+    SqlOrganisationRepository,
+    SqlSystemRepository,
+    SqlUserRepository,
+)
+from ombud.domain.ports import (
+    CredentialRepository,
+    LedgerRepository,
+    OrganisationRepository,
+    SystemRepository,
+    UnitOfWork,
+    UserRepository,
+)
+
+
+class SqlUnitOfWork:
+    """Nothing is written unless ``commit`` is called; leaving the block rolls back."""
+
+    organisations: OrganisationRepository
+    users: UserRepository
+    credentials: CredentialRepository
+    systems: SystemRepository
+    ledger: LedgerRepository
+
+    def __init__(self, engines: Engines, readonly: bool = False) -> None:
+        self._engines = engines
+        self._readonly = readonly
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        engine = self._engines.read if self._readonly else self._engines.write
+        self._conn = engine.connect()
+        self._conn.begin()
+        conn = self._conn
+        dialect = engine.dialect.name
+        self.organisations = SqlOrganisationRepository(conn)
+        self.users = SqlUserRepository(conn)
+        self.credentials = SqlCredentialRepository(conn)
+        self.systems = SqlSystemRepository(conn, dialect)
+        self.ledger = SqlLedgerRepository(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def commit(self) -> None:
+        if self._readonly:
+            raise RuntimeError("commit on a read-only unit of work")
+        assert self._conn is not None
+        self._conn.commit()
+
+    def rollback(self) -> None:
+        assert self._conn is not None
+        self._conn.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engines: Engines) -> None:
+        self.engines = engines
+
+    def __call__(self, *, readonly: bool = False) -> UnitOfWork:
+        return SqlUnitOfWork(self.engines, readonly=readonly)

@@ -1,0 +1,396 @@
+"""The `ombud` command line (Typer + Rich). Reads the same OMBUD_* settings as the server."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ombud.bootstrap import Container, bootstrap
+from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
+from ombud.domain.lifecycle import LifecycleStage
+from ombud.domain.ports import LedgerFilter, SystemFilter
+from ombud.domain.systems import PublicationState
+from ombud.errors import Invalid, OmbudError
+
+app = typer.Typer(no_args_is_help=True, help="ombud: AI systems register, oversight and remedies.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")
+user_app = typer.Typer(no_args_is_help=True, help="Accounts.")
+org_app = typer.Typer(no_args_is_help=True, help="Organisations, members and jurisdiction.")
+demo_app = typer.Typer(no_args_is_help=True, help="Demo data.")
+ledger_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit ledger.")
+systems_app = typer.Typer(no_args_is_help=True, help="AI systems in the register.")
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(org_app, name="org")
+app.add_typer(demo_app, name="demo")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(systems_app, name="systems")
+
+out = Console()
+err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn ombud errors into one clear line on stderr and the error's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except Invalid as exc:
+            err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            for p in exc.problems:
+                err.print(f"  {'.'.join(str(x) for x in p.loc[1:])}: {p.message}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except OmbudError as exc:
+            err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def container() -> Container:
+    return bootstrap()
+
+
+def as_user(c: Container, email: str | None) -> Principal:
+    """Act as a named account (its roles apply) or, without one, as the platform operator."""
+    if not email:
+        return SYSTEM_PRINCIPAL
+    return c.accounts.principal_for_email(email)
+
+
+AsOption = Annotated[
+    str | None, typer.Option("--as", help="Act as this account (e-mail); its roles apply.")
+]
+
+
+# -- server -------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (OMBUD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (OMBUD_PORT).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=16)] = 1,
+) -> None:
+    """Serve the web app and the JSON API."""
+    import uvicorn
+
+    c = container()
+    c.settings.check_safe()
+    if c.migrations.current() != c.migrations.head():
+        raise Invalid("The database schema is not up to date: run `ombud db upgrade` first.")
+    c.close()
+    uvicorn.run(
+        "ombud.web.app:create_app",
+        factory=True,
+        host=host or c.settings.host,
+        port=port or c.settings.port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="info",
+    )
+
+
+# -- db -----------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade(target: str = "head") -> None:
+    """Apply migrations up to TARGET (default: the newest)."""
+    c = container()
+    c.migrations.upgrade(target)
+    out.print(f"database at revision {c.migrations.current()} ({c.migrations.dialect})")
+
+
+@db_app.command("downgrade")
+@handles_errors
+def db_downgrade(target: Annotated[str, typer.Argument(help="Revision, or 'base'.")]) -> None:
+    """Revert migrations down to TARGET."""
+    c = container()
+    c.migrations.downgrade(target)
+    out.print(f"database at revision {c.migrations.current() or 'base'}")
+
+
+@db_app.command("current")
+@handles_errors
+def db_current() -> None:
+    """Show the schema revision of the database and the newest available."""
+    c = container()
+    out.print(f"current: {c.migrations.current() or 'base'}  head: {c.migrations.head()}")
+
+
+# -- users and organisations ----------------------------------------------------
+
+
+@user_app.command("create")
+@handles_errors
+def user_create(
+    email: str,
+    password: Annotated[
+        str | None,
+        typer.Option(help="Initial password; prompted for when omitted (never echoed)."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    org: Annotated[str | None, typer.Option(help="Organisation (slug or id) to join.")] = None,
+    role: Annotated[Role, typer.Option(help="Role in --org.")] = Role.VIEWER,
+    superuser: Annotated[bool, typer.Option(help="Platform administrator.")] = False,
+) -> None:
+    """Create an account, optionally with a role in an organisation."""
+    if password is None:
+        if not sys.stdin.isatty():
+            raise Invalid("--password is required when there is no terminal to prompt on.")
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    c = container()
+    user = c.accounts.create_user(SYSTEM_PRINCIPAL, email, password, name, superuser)
+    if org:
+        target = c.accounts.get_organisation(org)
+        c.accounts.set_role(SYSTEM_PRINCIPAL, target.id, user.email, role)
+        out.print(f"created {user.email} (id {user.id}), {role.value} in {target.name}")
+    else:
+        out.print(f"created {user.email} (id {user.id})")
+
+
+@org_app.command("create")
+@handles_errors
+def org_create(
+    name: str,
+    kind: Annotated[OrganisationKind, typer.Option(help="coe-fc:3 kind of organisation.")],
+    slug: Annotated[str | None, typer.Option(help="Short name used in URLs.")] = None,
+    country: Annotated[str, typer.Option(help="ISO 3166 two-letter code.")] = "",
+) -> None:
+    """Create an organisation."""
+    c = container()
+    org = c.accounts.create_organisation(SYSTEM_PRINCIPAL, name, kind, slug, country)
+    out.print(f"created {org.name} ({org.kind.label}), slug {org.slug}, id {org.id}")
+
+
+@org_app.command("list")
+@handles_errors
+def org_list() -> None:
+    """List organisations."""
+    c = container()
+    table = Table("id", "slug", "name", "kind", "country")
+    for o in c.accounts.list_organisations():
+        table.add_row(str(o.id), o.slug, o.name, o.kind.label, o.country)
+    out.print(table)
+
+
+@org_app.command("member")
+@handles_errors
+def org_member(org: str, email: str, role: Role) -> None:
+    """Give an existing account ROLE in ORG."""
+    c = container()
+    target = c.accounts.get_organisation(org)
+    c.accounts.set_role(SYSTEM_PRINCIPAL, target.id, email, role)
+    out.print(f"{email} is now {role.value} in {target.name}")
+
+
+@org_app.command("oversee")
+@handles_errors
+def org_oversee(
+    oversight: Annotated[str, typer.Argument(help="Oversight body or parliament (slug).")],
+    org: Annotated[str, typer.Argument(help="Organisation placed under its jurisdiction.")],
+    revoke: Annotated[bool, typer.Option(help="Remove the jurisdiction instead.")] = False,
+) -> None:
+    """Give (or take away) an oversight body's read-only jurisdiction over ORG."""
+    c = container()
+    if revoke:
+        c.accounts.revoke_jurisdiction(SYSTEM_PRINCIPAL, oversight, org)
+        out.print(f"{oversight} no longer oversees {org}")
+    else:
+        c.accounts.grant_jurisdiction(SYSTEM_PRINCIPAL, oversight, org)
+        out.print(f"{oversight} now oversees {org}")
+
+
+# -- demo -----------------------------------------------------------------------
+
+
+@demo_app.command("load")
+@handles_errors
+def demo_load(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing (and succeed) if data exists.")
+    ] = False,
+) -> None:
+    """Load the demo organisations, people and AI systems into an empty database."""
+    c = container()
+    if not c.demo.is_empty():
+        if if_empty:
+            out.print("database already holds data; demo not loaded")
+            return
+        raise Invalid("The database already holds organisations; demo data needs an empty one.")
+    with out.status("loading demo data (every record goes through the services)..."):
+        report = c.demo.load()
+    out.print(f"demo loaded: {report.organisations} organisations, {report.systems} AI systems")
+    table = Table("e-mail", "password", "roles", title="Demo accounts (for trying ombud only)")
+    for u in report.users:
+        table.add_row(u.email, u.password, ", ".join(u.roles))
+    out.print(table)
+
+
+# -- ledger ---------------------------------------------------------------------
+
+
+@ledger_app.command("verify")
+@handles_errors
+def ledger_verify() -> None:
+    """Check the hash chain: exit 0 when intact, 1 naming the first bad entry."""
+    c = container()
+    report = c.ledger.verify()
+    if report.ok:
+        out.print(f"OK: {report.checked} entries, chain intact")
+        return
+    err.print(f"BROKEN at entry #{report.first_bad_seq}: {report.reason}", highlight=False)
+    err.print(f"({report.checked} entries before it verified)")
+    raise typer.Exit(1)
+
+
+@ledger_app.command("list")
+@handles_errors
+def ledger_list(
+    action: Annotated[str | None, typer.Option()] = None,
+    entity: Annotated[str | None, typer.Option(help="Entity type, e.g. ai_system.")] = None,
+    entity_id: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 50,
+    as_email: AsOption = None,
+) -> None:
+    """List ledger entries, newest first."""
+    c = container()
+    actor = as_user(c, as_email)
+    if actor is SYSTEM_PRINCIPAL:
+        actor = Principal(user_id=0, email="ombud (cli)", is_superuser=True)
+    page = c.ledger.list(
+        actor, LedgerFilter(action=action, entity_type=entity, entity_id=entity_id), 0, limit
+    )
+    table = Table("#", "time (UTC)", "actor", "action", "entity", "hash")
+    for e in page.items:
+        table.add_row(
+            str(e.seq),
+            e.at.isoformat(timespec="seconds"),
+            e.actor,
+            e.action,
+            f"{e.entity_type} {e.entity_id}",
+            e.hash[:12],
+        )
+    out.print(table)
+    out.print(f"{page.total} entries match")
+
+
+# -- systems ----------------------------------------------------------------------
+
+
+@systems_app.command("list")
+@handles_errors
+def systems_list(
+    as_email: AsOption = None,
+    org: Annotated[str | None, typer.Option(help="Organisation slug or id.")] = None,
+    stage: Annotated[LifecycleStage | None, typer.Option()] = None,
+    text: Annotated[str, typer.Option(help="Text search.")] = "",
+    public: Annotated[bool, typer.Option(help="Search the public register instead.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines output.")] = False,
+) -> None:
+    """List AI systems: the public register, or those an account may see."""
+    c = container()
+    org_id = c.accounts.get_organisation(org).id if org else None
+    flt = SystemFilter(organisation_id=org_id, lifecycle_stage=stage, text=text)
+    if public:
+        page = c.public_register.search(flt, 0, limit)
+    else:
+        if not as_email:
+            raise Invalid("Name the account to act as with --as, or use --public.")
+        page = c.register.list(as_user(c, as_email), flt, 0, limit)
+    if as_json:
+        for item in page.items:
+            s = item.system
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "id": s.id,
+                        "name": s.details.name,
+                        "organisation": item.organisation.name,
+                        "lifecycle_stage": s.lifecycle_stage.value,
+                        "publication_state": s.publication_state.value,
+                        "risk_level": s.risk_level.value,
+                    }
+                )
+                + "\n"
+            )
+        return
+    table = Table("id", "name", "organisation", "stage", "publication", "risk")
+    for item in page.items:
+        s = item.system
+        table.add_row(
+            str(s.id),
+            s.details.name,
+            item.organisation.name,
+            s.lifecycle_stage.label,
+            s.publication_state.value,
+            s.risk_level.value,
+        )
+    out.print(table)
+    out.print(f"{page.total} systems match")
+
+
+@systems_app.command("show")
+@handles_errors
+def systems_show(system_id: int, as_email: AsOption = None) -> None:
+    """Show one AI system's record as JSON."""
+    c = container()
+    view = c.register.get(as_user(c, as_email), system_id)
+    record: dict[str, Any] = {
+        "id": view.system.id,
+        "organisation": view.organisation.name,
+        "lifecycle_stage": view.system.lifecycle_stage.value,
+        "publication_state": view.system.publication_state.value,
+        "risk_level": view.system.risk_level.value,
+        "revision": view.system.revision,
+        "next_stages": [s.value for s in view.next_stages],
+        **view.system.details.snapshot(),
+    }
+    sys.stdout.write(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+
+
+@systems_app.command("transition")
+@handles_errors
+def systems_transition(
+    system_id: int,
+    stage: LifecycleStage,
+    reason: Annotated[str, typer.Option(help="Why (kept on the record).")],
+    as_email: AsOption = None,
+) -> None:
+    """Move a system to another lifecycle stage."""
+    c = container()
+    system = c.register.transition(as_user(c, as_email), system_id, stage, reason)
+    out.print(f"system {system.id} is now in {system.lifecycle_stage.label}")
+
+
+@systems_app.command("publish")
+@handles_errors
+def systems_publish(
+    system_id: int,
+    state: Annotated[PublicationState, typer.Option()] = PublicationState.PUBLISHED,
+    as_email: AsOption = None,
+) -> None:
+    """Publish (or archive, or withdraw) a system on the public register."""
+    c = container()
+    system = c.register.set_publication(as_user(c, as_email), system_id, state)
+    out.print(f"system {system.id} is now {system.publication_state.value}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

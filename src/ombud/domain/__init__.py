@@ -1,0 +1,1 @@
+"""Plain dataclasses, rules and state machines. Imports only the standard library."""

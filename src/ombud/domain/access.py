@@ -1,0 +1,154 @@
+"""Organisations, roles and who may do what.
+
+Organisation kinds follow coe-fc:3.1: public authorities (3.1.a), private actors
+acting on their behalf (3.1.a), private actors (3.1.b); plus the bodies that
+check them: oversight bodies (coe-fc:26) and parliaments (ipu-149).
+
+The policy is one explicit table (``POLICY``): for each action, which roles of
+the organisation that owns the record may perform it, and whether an oversight
+body with jurisdiction may (read-only). The authorization matrix test walks it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class OrganisationKind(enum.StrEnum):
+    PUBLIC_AUTHORITY = "public_authority"
+    PRIVATE_ON_BEHALF_OF_PUBLIC = "private_on_behalf_of_public"
+    PRIVATE_ACTOR = "private_actor"
+    OVERSIGHT_BODY = "oversight_body"
+    PARLIAMENT = "parliament"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+    @property
+    def operates_systems(self) -> bool:
+        """Kinds that build, buy or run AI systems and keep them in the register."""
+        return self in OPERATOR_KINDS
+
+    @property
+    def oversees(self) -> bool:
+        """Kinds that may be given jurisdiction over other organisations."""
+        return self in OVERSIGHT_KINDS
+
+
+_KIND_LABELS = {
+    OrganisationKind.PUBLIC_AUTHORITY: "Public authority",
+    OrganisationKind.PRIVATE_ON_BEHALF_OF_PUBLIC: (
+        "Private actor acting on behalf of a public authority"
+    ),
+    OrganisationKind.PRIVATE_ACTOR: "Private actor",
+    OrganisationKind.OVERSIGHT_BODY: "Oversight body",
+    OrganisationKind.PARLIAMENT: "Parliament",
+}
+
+OPERATOR_KINDS = frozenset(
+    {
+        OrganisationKind.PUBLIC_AUTHORITY,
+        OrganisationKind.PRIVATE_ON_BEHALF_OF_PUBLIC,
+        OrganisationKind.PRIVATE_ACTOR,
+    }
+)
+OVERSIGHT_KINDS = frozenset({OrganisationKind.OVERSIGHT_BODY, OrganisationKind.PARLIAMENT})
+
+
+class Role(enum.StrEnum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ASSESSOR = "assessor"
+    APPROVER = "approver"
+    ADMIN = "admin"
+
+
+class Action(enum.StrEnum):
+    SYSTEM_READ = "system.read"
+    SYSTEM_CREATE = "system.create"
+    SYSTEM_UPDATE = "system.update"
+    SYSTEM_TRANSITION = "system.transition"
+    SYSTEM_FLAG_SIGNIFICANT = "system.flag_significant"
+    SYSTEM_PUBLISH = "system.publish"
+    SYSTEM_CLASSIFY_RISK = "system.classify_risk"
+    SYSTEM_DELETE = "system.delete"
+    LEDGER_READ = "ledger.read"
+    MEMBERS_READ = "members.read"
+    MEMBERS_MANAGE = "members.manage"
+
+
+ALL_ROLES = frozenset(Role)
+WRITERS = frozenset({Role.EDITOR, Role.APPROVER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[Role]  # roles in the owning organisation
+    operator_only: bool = True  # only organisations that operate systems
+    oversight_reads: bool = False  # an oversight body with jurisdiction may, read-only
+
+
+POLICY: Mapping[Action, Rule] = {
+    Action.SYSTEM_READ: Rule(ALL_ROLES, oversight_reads=True),
+    Action.SYSTEM_CREATE: Rule(WRITERS),
+    Action.SYSTEM_UPDATE: Rule(WRITERS),
+    Action.SYSTEM_TRANSITION: Rule(WRITERS),
+    Action.SYSTEM_FLAG_SIGNIFICANT: Rule(WRITERS | {Role.ASSESSOR}),
+    Action.SYSTEM_PUBLISH: Rule(frozenset({Role.APPROVER, Role.ADMIN})),
+    Action.SYSTEM_CLASSIFY_RISK: Rule(frozenset({Role.ASSESSOR, Role.APPROVER, Role.ADMIN})),
+    Action.SYSTEM_DELETE: Rule(frozenset({Role.ADMIN})),
+    Action.LEDGER_READ: Rule(frozenset({Role.ADMIN}), operator_only=False, oversight_reads=True),
+    Action.MEMBERS_READ: Rule(frozenset({Role.ADMIN}), operator_only=False),
+    Action.MEMBERS_MANAGE: Rule(frozenset({Role.ADMIN}), operator_only=False),
+}
+
+
+@dataclass(frozen=True)
+class OrganisationRef:
+    id: int
+    kind: OrganisationKind
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a signed-in user (or API token holder), with their memberships.
+
+    ``jurisdiction`` holds the organisations that the user's oversight bodies
+    oversee; it is filled in by the accounts service when the principal is loaded.
+    """
+
+    user_id: int
+    email: str
+    memberships: Mapping[int, Role] = field(default_factory=dict)
+    org_kinds: Mapping[int, OrganisationKind] = field(default_factory=dict)
+    jurisdiction: frozenset[int] = frozenset()
+    is_superuser: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.email
+
+    def role_in(self, org_id: int) -> Role | None:
+        return self.memberships.get(org_id)
+
+    def readable_org_ids(self) -> frozenset[int]:
+        """Organisations whose private records this principal may read."""
+        return frozenset(self.memberships) | self.jurisdiction
+
+
+SYSTEM_PRINCIPAL = Principal(user_id=0, email="ombud (system)", is_superuser=True)
+
+
+def is_allowed(principal: Principal, action: Action, org: OrganisationRef) -> bool:
+    """The single decision point: may ``principal`` do ``action`` on records of ``org``?"""
+    rule = POLICY[action]
+    if rule.operator_only and not org.kind.operates_systems:
+        return False
+    role = principal.role_in(org.id)
+    if role is not None and role in rule.roles:
+        return True
+    return rule.oversight_reads and org.id in principal.jurisdiction

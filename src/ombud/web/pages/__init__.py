@@ -1,0 +1,1 @@
+"""ombud.web.pages."""
