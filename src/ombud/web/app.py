@@ -1,0 +1,53 @@
+"""The ASGI application: pages, the public register and the JSON API v1."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ombud import __version__
+from ombud.bootstrap import Container, bootstrap
+from ombud.web.api.v1 import create_api
+from ombud.web.deps import RateLimits, csrf_protect
+from ombud.web.errors import install_page_handlers
+from ombud.web.pages import admin, auth, home, systems
+from ombud.web.public import register
+from ombud.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    """Build the app; without a container, wire one from the OMBUD_* settings."""
+    container = container or bootstrap()
+    container.settings.check_safe()
+    logging.basicConfig(level=logging.INFO)
+    app = FastAPI(
+        title="ombud",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        debug=False,
+    )
+    app.state.container = container
+    app.state.rate_limits = RateLimits()
+    install_page_handlers(app)
+
+    csrf = [Depends(csrf_protect)]
+    app.include_router(home.router)
+    app.include_router(auth.router, dependencies=csrf)
+    app.include_router(systems.router, dependencies=csrf)
+    app.include_router(admin.router, dependencies=csrf)
+    app.include_router(register.router, dependencies=csrf)
+
+    api = create_api(container, app.state.rate_limits)
+    app.mount("/api/v1", api)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    app.add_middleware(SecurityHeadersMiddleware, hsts=container.settings.secure_cookies)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=container.settings.max_body_bytes)
+    return app
