@@ -239,7 +239,7 @@ def demo_load(
     table = Table("e-mail", "password", "roles", title="Demo accounts (for trying ombud only)")
     for u in report.users:
         table.add_row(u.email, u.password, ", ".join(u.roles))
-    out.print(table)
+    out.print(table, width=max(out.width, 150))
 
 
 # -- ledger ---------------------------------------------------------------------

@@ -46,7 +46,9 @@ def _summary(fields: list[dict[str, Any]]) -> str:
     return "Invalid request — " + "; ".join(parts)
 
 
-def error_body(code: str, message: str, fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, fields: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields is not None:
         body["fields"] = fields
@@ -95,8 +97,12 @@ def install_page_handlers(app: FastAPI) -> None:
             return render(
                 request,
                 "error.html",
-                {"status": 401, "title": "Please sign in again", "message": exc.message,
-                 "login_url": url},
+                {
+                    "status": 401,
+                    "title": "Please sign in again",
+                    "message": exc.message,
+                    "login_url": url,
+                },
                 401,
             )
         return redirect(request, url, exc.message)
@@ -107,8 +113,12 @@ def install_page_handlers(app: FastAPI) -> None:
         return render(
             request,
             "error.html",
-            {"status": exc.http_status, "title": _title(exc.http_status), "message": exc.message,
-             "problems": problems},
+            {
+                "status": exc.http_status,
+                "title": _title(exc.http_status),
+                "message": exc.message,
+                "problems": problems,
+            },
             exc.http_status,
         )
 
@@ -138,8 +148,11 @@ def install_page_handlers(app: FastAPI) -> None:
         return render(
             request,
             "error.html",
-            {"status": 500, "title": "Something went wrong",
-             "message": "Something went wrong on our side; nothing was changed."},
+            {
+                "status": 500,
+                "title": "Something went wrong",
+                "message": "Something went wrong on our side; nothing was changed.",
+            },
             500,
         )
 

@@ -61,7 +61,7 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def label(kind: str, value: Any) -> str:
+def label(value: Any, kind: str) -> str:
     key = getattr(value, "value", value)
     return LABELS.get(kind, {}).get(str(key), str(key))
 
@@ -75,10 +75,33 @@ def fmt_date(value: datetime | None) -> str:
 
 
 def provision_link(provision_id: str) -> Markup:
-    """A provision ID as a link to its place in the instruments catalogue."""
-    instrument, _, ref = provision_id.partition(":")
-    href = f"/instruments/{quote(instrument)}#{quote(ref)}"
-    return Markup('<a class="provision" href="{}">{}</a>').format(href, provision_id)
+    """A provision ID, marked up for the instruments catalogue to link once it is served."""
+    return Markup('<cite class="provision" data-provision="{}">{}</cite>').format(
+        provision_id, provision_id
+    )
+
+
+def show_value(value: Any) -> str:
+    """A snapshot value as a person reads it (for diffs)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict):
+                flags = [
+                    k.replace("_", " ")
+                    for k in ("personal_data", "special_categories")
+                    if item.get(k)
+                ]
+                extra = f"; {', '.join(flags)}" if flags else ""
+                parts.append(f"{item.get('name', '')} ({item.get('role', '')}{extra})")
+            else:
+                parts.append(str(item))
+        return "; ".join(parts) or "—"
+    return str(value)
 
 
 TEMPLATES.env.globals.update(
@@ -95,7 +118,9 @@ TEMPLATES.env.globals.update(
     Role=Role,
     OrganisationKind=OrganisationKind,
 )
-TEMPLATES.env.filters.update(label=label, dt=fmt_dt, date=fmt_date, provision=provision_link)
+TEMPLATES.env.filters.update(
+    label=label, dt=fmt_dt, date=fmt_date, provision=provision_link, show=show_value
+)
 
 
 def is_htmx(request: Request) -> bool:

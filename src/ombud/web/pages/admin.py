@@ -1,0 +1,218 @@
+"""Administration: members of an organisation, organisations and jurisdiction, the ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ombud.domain.access import Action, OrganisationKind, Role, is_allowed
+from ombud.domain.ports import LedgerFilter
+from ombud.errors import Conflict, Forbidden, Invalid
+from ombud.services.common import org_ref
+from ombud.web.deps import ContainerDep, PagePrincipal
+from ombud.web.forms import text
+from ombud.web.templating import redirect, render
+
+router = APIRouter(prefix="/admin")
+
+LEDGER_PAGE = 50
+
+
+@router.get("/members", response_class=HTMLResponse)
+def members(
+    request: Request,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    org: int | None = None,
+) -> Response:
+    manageable = [
+        o
+        for o in c.accounts.list_organisations()
+        if principal.is_superuser or is_allowed(principal, Action.MEMBERS_MANAGE, org_ref(o))
+    ]
+    if not manageable:
+        raise Forbidden("You are not an admin of any organisation.")
+    current = next((o for o in manageable if o.id == org), manageable[0])
+    return render(
+        request,
+        "admin/members.html",
+        {
+            "orgs": manageable,
+            "org": current,
+            "members": c.accounts.members(principal, current.id),
+            "invitation": None,
+            "errors": {},
+        },
+    )
+
+
+@router.post("/members", response_class=HTMLResponse)
+async def invite(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    form = await request.form()
+    org_id = int(text(form, "org")) if text(form, "org").isdigit() else 0
+    raw_role = text(form, "role")
+    errors: dict[str, str] = {}
+    invitation = None
+    try:
+        role = Role(raw_role)
+    except ValueError:
+        errors["role"] = (
+            f"'{raw_role}' is not a role: use viewer, editor, assessor, approver or admin."
+        )
+    if not errors:
+        try:
+            invitation = c.accounts.invite_member(
+                principal, org_id, text(form, "email"), role, text(form, "display_name")
+            )
+        except (Invalid, Conflict) as exc:
+            errors = exc.field_messages() if isinstance(exc, Invalid) else {"email": exc.message}
+    org = c.accounts.get_organisation(org_id) if org_id else None
+    if org is None:
+        raise Invalid.from_fields({"org": "Choose an organisation."})
+    manageable = [
+        o
+        for o in c.accounts.list_organisations()
+        if principal.is_superuser or is_allowed(principal, Action.MEMBERS_MANAGE, org_ref(o))
+    ]
+    return render(
+        request,
+        "admin/members.html",
+        {
+            "orgs": manageable,
+            "org": org,
+            "members": c.accounts.members(principal, org.id),
+            "invitation": invitation,
+            "errors": errors,
+            "email": text(form, "email"),
+        },
+        422 if errors else 200,
+    )
+
+
+@router.post("/members/{org_id}/{user_id}/role")
+async def change_role(
+    request: Request, org_id: int, user_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    raw = text(form, "role")
+    try:
+        role = Role(raw)
+    except ValueError:
+        raise Invalid.from_fields({"role": f"'{raw}' is not a role."}) from None
+    member = next((u for u, _ in c.accounts.members(principal, org_id) if u.id == user_id), None)
+    if member is None:
+        raise Invalid.from_fields({"user": "This person is not a member."})
+    c.accounts.set_role(principal, org_id, member.email, role)
+    return redirect(request, f"/admin/members?org={org_id}", f"{member.email} is now {role.value}.")
+
+
+@router.post("/members/{org_id}/{user_id}/remove")
+def remove_member(
+    request: Request, org_id: int, user_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    c.accounts.remove_member(principal, org_id, user_id)
+    return redirect(request, f"/admin/members?org={org_id}", "Member removed.")
+
+
+@router.get("/organisations", response_class=HTMLResponse)
+def organisations(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    if not principal.is_superuser:
+        raise Forbidden("Only a platform administrator manages organisations.")
+    orgs = c.accounts.list_organisations()
+    overseen = {o.id: c.accounts.jurisdiction(o.id)[0] for o in orgs if o.kind.oversees}
+    return render(
+        request, "admin/organisations.html", {"orgs": orgs, "overseen": overseen, "errors": {}}
+    )
+
+
+@router.post("/organisations", response_class=HTMLResponse)
+async def create_organisation(
+    request: Request, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    raw_kind = text(form, "kind")
+    try:
+        kind = OrganisationKind(raw_kind)
+        c.accounts.create_organisation(
+            principal, text(form, "name"), kind, text(form, "slug") or None, text(form, "country")
+        )
+    except ValueError:
+        errors = {"kind": "Choose the kind of organisation."}
+    except (Invalid, Conflict) as exc:
+        errors = exc.field_messages() if isinstance(exc, Invalid) else {"slug": exc.message}
+    else:
+        return redirect(request, "/admin/organisations", "Organisation created.")
+    orgs = c.accounts.list_organisations()
+    overseen = {o.id: c.accounts.jurisdiction(o.id)[0] for o in orgs if o.kind.oversees}
+    return render(
+        request,
+        "admin/organisations.html",
+        {"orgs": orgs, "overseen": overseen, "errors": errors, "form": dict(form)},
+        422,
+    )
+
+
+@router.post("/organisations/jurisdiction")
+async def jurisdiction(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    form = await request.form()
+    oversight, org = text(form, "oversight"), text(form, "organisation")
+    if "revoke" in form:
+        c.accounts.revoke_jurisdiction(principal, oversight, org)
+        return redirect(request, "/admin/organisations", "Jurisdiction removed.")
+    c.accounts.grant_jurisdiction(principal, oversight, org)
+    return redirect(request, "/admin/organisations", "Jurisdiction granted.")
+
+
+@router.get("/ledger", response_class=HTMLResponse)
+def ledger(
+    request: Request,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    action: Annotated[str, Query(max_length=40)] = "",
+    entity_type: Annotated[str, Query(max_length=40)] = "",
+    entity_id: Annotated[str, Query(max_length=64)] = "",
+    actor: Annotated[str, Query(max_length=320)] = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    verify: bool = False,
+) -> Response:
+    def day(raw: str, name: str) -> datetime | None:
+        if not raw:
+            return None
+        try:
+            return datetime.strptime(raw, "%Y-%m-%d")
+        except ValueError:
+            raise Invalid.from_fields({name: "Use a date such as 2026-01-31."}, "query") from None
+
+    until_day = day(until, "until")
+    flt = LedgerFilter(
+        action=action or None,
+        entity_type=entity_type or None,
+        entity_id=entity_id or None,
+        actor=actor or None,
+        since=day(since, "since"),
+        until=until_day + timedelta(days=1) if until_day else None,
+    )
+    result = c.ledger.list(principal, flt, (page - 1) * LEDGER_PAGE, LEDGER_PAGE)
+    return render(
+        request,
+        "admin/ledger.html",
+        {
+            "result": result,
+            "page": page,
+            "pages": max(1, -(-result.total // LEDGER_PAGE)),
+            "filters": {
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "actor": actor,
+                "since": since,
+                "until": until,
+            },
+            "verify": c.ledger.verify() if verify else None,
+        },
+    )

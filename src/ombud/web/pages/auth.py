@@ -1,0 +1,133 @@
+"""Sign in, sign out, password and personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from ombud.errors import Forbidden, Invalid, Unauthenticated
+from ombud.web.deps import ContainerDep, PagePrincipal, client_address
+from ombud.web.forms import text
+from ombud.web.security import SESSION_COOKIE
+from ombud.web.templating import redirect, render, set_session_cookie
+
+router = APIRouter()
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths: never redirect to another host after sign-in."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/systems"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request, next: Annotated[str, Query(max_length=500)] = "/systems"
+) -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "email": ""})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, c: ContainerDep) -> Response:
+    form = await request.form()
+    email, password = text(form, "email"), form.get("password", "")
+    target = _safe_next(text(form, "next") or "/systems")
+    request.app.state.rate_limits.hit(c.settings.login_rate_limit, "login", client_address(request))
+    if not email or not isinstance(password, str) or not password:
+        return render(
+            request,
+            "login.html",
+            {"next": target, "email": email, "error": "Enter your e-mail address and password."},
+            422,
+        )
+    try:
+        signed_in = await run_in_threadpool(c.accounts.login, email, password)
+    except (Unauthenticated, Forbidden) as exc:
+        return render(
+            request,
+            "login.html",
+            {"next": target, "email": email, "error": exc.message},
+            exc.http_status,
+        )
+    response = redirect(request, target, "Signed in.")
+    set_session_cookie(request, response, signed_in.session_token)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, c: ContainerDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        c.accounts.logout(token)
+    response = redirect(request, "/", "Signed out.")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    return render(
+        request,
+        "account.html",
+        {
+            "tokens": c.accounts.tokens(principal),
+            "memberships": c.accounts.memberships(principal),
+        },
+    )
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+async def create_token(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    form = await request.form()
+    days_raw = text(form, "expires_days") or "90"
+    ctx: dict[str, object] = {"memberships": c.accounts.memberships(principal)}
+    try:
+        if not days_raw.isdigit():
+            raise Invalid.from_fields({"expires_days": "Expiry must be a whole number of days."})
+        issued = c.accounts.create_token(principal, text(form, "name"), int(days_raw))
+    except Invalid as exc:
+        ctx.update(tokens=c.accounts.tokens(principal), errors=exc.field_messages())
+        return render(request, "account.html", ctx, 422)
+    ctx.update(tokens=c.accounts.tokens(principal), new_token=issued.token)
+    return render(request, "account.html", ctx, 201)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(
+    request: Request, token_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    c.accounts.revoke_token(principal, token_id)
+    return redirect(request, "/account", "Token revoked.")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def change_password(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    form = await request.form()
+    current, new = form.get("current_password", ""), form.get("new_password", "")
+    try:
+        await run_in_threadpool(
+            c.accounts.change_password,
+            principal,
+            current if isinstance(current, str) else "",
+            new if isinstance(new, str) else "",
+        )
+    except Invalid as exc:
+        return render(
+            request,
+            "account.html",
+            {
+                "tokens": c.accounts.tokens(principal),
+                "memberships": c.accounts.memberships(principal),
+                "errors": exc.field_messages(),
+            },
+            422,
+        )
+    response = redirect(request, "/login", "Password changed; please sign in again.")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
