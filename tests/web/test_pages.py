@@ -39,8 +39,11 @@ def test_wrong_password_is_refused_without_saying_which_part(app_client, world):
     page = app_client.get("/login")
     response = app_client.post(
         "/login",
-        data={"email": "city-editor@example.org", "password": "nope-nope-nope",
-              "csrf_token": csrf_from(page.text)},
+        data={
+            "email": "city-editor@example.org",
+            "password": "nope-nope-nope",
+            "csrf_token": csrf_from(page.text),
+        },
     )
     assert response.status_code == 401
     assert "Wrong e-mail address or password" in response.text
@@ -82,8 +85,15 @@ def test_form_post_with_wrong_csrf_token_changes_nothing(app_client, world, cont
 def test_field_errors_are_shown_next_to_fields_and_nothing_is_saved(app_client, world, container):
     token = login(app_client, "city-editor@example.org")
     head = _ledger_head(container)
-    data = form_for({"organisation_id": str(world.city.id), "csrf_token": token, "name": "",
-                     "sector": "astrology", "purpose": "p" * 10_001})
+    data = form_for(
+        {
+            "organisation_id": str(world.city.id),
+            "csrf_token": token,
+            "name": "",
+            "sector": "astrology",
+            "purpose": "p" * 10_001,
+        }
+    )
     response = app_client.post("/systems/new", data=data)
     assert response.status_code == 422
     assert "is not a valid choice for Sector" in response.text
@@ -158,8 +168,14 @@ def test_edit_shows_history_with_diff_and_significant_flag(app_client, world, co
     token = login(app_client, "city-editor@example.org")
     form = app_client.get(f"/systems/{system.id}/edit").text
     assert 'name="revision" value="1"' in form
-    data = form_for({"csrf_token": token, "name": "Chatbot", "revision": "1",
-                     "purpose": "Answers questions about waste collection."})
+    data = form_for(
+        {
+            "csrf_token": token,
+            "name": "Chatbot",
+            "revision": "1",
+            "purpose": "Answers questions about waste collection.",
+        }
+    )
     response = app_client.post(f"/systems/{system.id}/edit", data=data, follow_redirects=False)
     assert response.status_code == 303
     history = app_client.get(f"/systems/{system.id}/history").text
@@ -189,7 +205,9 @@ def test_gate_blocks_deployment_on_the_page(app_client, world, container):
     )
     assert response.status_code == 422
     assert "coe-fc:14.2.b" in response.text
-    assert container.register.get(editor, system.id).system.lifecycle_stage is LifecycleStage.TESTING
+    assert (
+        container.register.get(editor, system.id).system.lifecycle_stage is LifecycleStage.TESTING
+    )
 
 
 def test_members_page_invites_and_changes_roles(app_client, world):
@@ -198,15 +216,24 @@ def test_members_page_invites_and_changes_roles(app_client, world):
     assert "city-viewer@example.org" in page.text
     response = app_client.post(
         "/admin/members",
-        data={"org": str(world.city.id), "email": "new.person@example.org", "role": "editor",
-              "display_name": "New Person", "csrf_token": token},
+        data={
+            "org": str(world.city.id),
+            "email": "new.person@example.org",
+            "role": "editor",
+            "display_name": "New Person",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 200
     assert "Their initial password is" in response.text
     bad = app_client.post(
         "/admin/members",
-        data={"org": str(world.city.id), "email": "not-an-email", "role": "editor",
-              "csrf_token": token},
+        data={
+            "org": str(world.city.id),
+            "email": "not-an-email",
+            "role": "editor",
+            "csrf_token": token,
+        },
     )
     assert bad.status_code == 422
     assert "Enter an e-mail address" in bad.text

@@ -105,8 +105,15 @@ def test_csv_export(app_client, published_and_not):
 
 def test_system_page_shows_what_the_public_needs(app_client, published_and_not):
     page = app_client.get(f"/register/{published_and_not['other'].id}").text
-    for text in ("Benefit chatbot", "Social Security Act", "A caseworker reviews every flag",
-                 "objections desk", "ai-register@welfare.example", "Use", "Claims history"):
+    for text in (
+        "Benefit chatbot",
+        "Social Security Act",
+        "A caseworker reviews every flag",
+        "objections desk",
+        "ai-register@welfare.example",
+        "Use",
+        "Claims history",
+    ):
         assert text in page
 
 
