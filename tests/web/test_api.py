@@ -137,7 +137,7 @@ def test_create_get_update_patch_transition_publish_and_revisions(
     assert created.status_code == 201, created.text
     system = created.json()
     sid = system["id"]
-    assert created.headers["location"].endswith(f"/systems/{sid}")
+    assert created.headers["location"] == f"http://127.0.0.1/systems/{sid}"
     assert system["name"] == "Benefit fraud risk scoring"
     assert system["organisation_id"] == world.city.id
     assert system["organisation"] == "City of Lindholm"
@@ -511,3 +511,24 @@ def test_list_filters_paginate_and_bound_limits(
     bad_enum = api.get("/systems", params={"risk_level": "extreme"}, headers=headers)
     assert bad_enum.status_code == 422
     assert field_locs(bad_enum) == [["query", "risk_level"]]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "loc"),
+    [
+        ("GET", "/systems/99999999999999999999", ["path", "system_id"]),
+        ("GET", "/systems/0", ["path", "system_id"]),
+        ("GET", "/systems?organisation_id=99999999999999999999", ["query", "organisation_id"]),
+        ("GET", "/systems?offset=99999999999999999999", ["query", "offset"]),
+        ("DELETE", "/tokens/99999999999999999999", ["path", "token_id"]),
+        ("GET", "/organisations/99999999999999999999", ["path", "ref"]),
+        ("GET", "/organisations/%C2%B2/members", ["path", "ref"]),
+        ("GET", "/public/systems/99999999999999999999", ["path", "system_id"]),
+    ],
+)
+def test_ids_beyond_what_the_database_holds_are_refused_not_crashed_on(
+    api: TestClient, as_user: Callable[[str], Headers], method: str, path: str, loc: list[str]
+) -> None:
+    response = api.request(method, path, headers=as_user("city-admin@example.org"))
+    assert response.status_code == 422
+    assert field_locs(response) == [loc]

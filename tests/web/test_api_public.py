@@ -175,11 +175,14 @@ def test_ledger_is_read_by_admins_and_filtered(
     by_actor = api.get("/ledger", params={"actor": "city-approver"}, headers=admin).json()
     assert {e["action"] for e in by_actor["items"]} == {"publication"}
 
-    # The oversight body's admin reads the city's entries, not the agency's.
+    # The oversight body's admin reads its own and the city's entries, not the agency's.
     overseer = api.get(
         "/ledger", params={"limit": 100}, headers=as_user("oversight-admin@example.org")
     )
-    assert {e["organisation_id"] for e in overseer.json()["items"]} == {world.city.id}
+    assert {e["organisation_id"] for e in overseer.json()["items"]} == {
+        world.city.id,
+        world.oversight.id,
+    }
 
     refused = api.get("/ledger", headers=as_user("city-editor@example.org"))
     assert refused.status_code == 403

@@ -126,7 +126,8 @@ def test_expired_session_gets_a_clear_error_and_changes_nothing(app_client, worl
     assert "session has expired" in response.text
     assert _ledger_head(container) == head
     page = app_client.get("/systems", follow_redirects=False)
-    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/login")
 
 
 def test_unknown_session_cookie_is_treated_as_signed_out(app_client, world):
@@ -153,7 +154,8 @@ def test_oversight_body_reads_but_cannot_edit(app_client, world, container):
     )
     token = login(app_client, "oversight-viewer@example.org")
     page = app_client.get(f"/systems/{system.id}")
-    assert page.status_code == 200 and "Overseen system" in page.text
+    assert page.status_code == 200
+    assert "Overseen system" in page.text
     assert f'href="/systems/{system.id}/edit"' not in page.text
     response = app_client.post(
         f"/systems/{system.id}/transition",

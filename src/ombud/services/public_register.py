@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from ombud.domain.accounts import Organisation
 from ombud.domain.ports import PageResult, SystemFilter, SystemListing
 from ombud.domain.systems import PublicationState
 from ombud.errors import NotFound
@@ -136,8 +137,7 @@ class PublicRegisterService(Service):
             for listing in uow.systems.iter_listings(_published(flt)):
                 yield public_record(listing)
 
-    def publishing_organisations(self) -> list[tuple[int, str, int]]:
-        """(id, name, number of published systems) for the organisation filter."""
+    def publishing_organisations(self) -> list[Organisation]:
+        """Organisations with at least one published system, for the organisation filter."""
         with self.uow_factory(readonly=True) as uow:
-            counts = uow.systems.count_by_organisation(PublicationState.PUBLISHED)
-            return [(o.id, o.name, counts[o.id]) for o in uow.organisations.all() if o.id in counts]
+            return uow.systems.organisations_with(PublicationState.PUBLISHED)

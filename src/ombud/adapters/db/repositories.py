@@ -11,7 +11,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
-    and_,
     column,
     delete,
     func,
@@ -61,6 +60,13 @@ from ombud.domain.systems import (
 _fts = table("ai_systems_fts", column("rowid"), column("search_text"))
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 MAX_SEARCH_TOKENS = 8
+# SQLite text search is a hybrid, chosen per query by a cheap probe of the FTS5
+# trigram index: a term with fewer than FTS_PROBE matches is looked up in the
+# index; a common term is matched with LIKE while walking the (state, updated_at)
+# index, which stops after the first page. Counting a common term stops at
+# COUNT_CAP (shown as "more than ..."). Measured in bench/register.py.
+FTS_PROBE = 1000
+COUNT_CAP = 1000
 
 
 def _org(row: Row[Any]) -> Organisation:
@@ -502,41 +508,44 @@ class SqlSystemRepository:
 
     def _text_conditions(self, tokens: list[str]) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
+        like_tokens = tokens
         long_tokens = [t for t in tokens if len(t) >= 3]
-        short_tokens = [t for t in tokens if len(t) < 3]
         if self.dialect == "sqlite" and long_tokens:
-            # FTS5 trigram: substring match served by the index.
             fts_query = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_tokens)
-            conds.append(
-                ai_systems.c.id.in_(
-                    select(_fts.c.rowid).where(literal_column("ai_systems_fts").match(fts_query))
-                )
+            match = literal_column("ai_systems_fts").match(fts_query)
+            probe = select(func.count()).select_from(
+                select(_fts.c.rowid).where(match).limit(FTS_PROBE).subquery()
             )
-        else:
-            # PostgreSQL: LIKE on search_text uses the pg_trgm GIN index.
-            short_tokens = tokens
+            if int(self.conn.execute(probe).scalar_one()) < FTS_PROBE:
+                conds.append(ai_systems.c.id.in_(select(_fts.c.rowid).where(match)))
+                like_tokens = [t for t in tokens if len(t) < 3]
+        # LIKE on search_text; on PostgreSQL the pg_trgm GIN index serves it.
         conds.extend(
-            ai_systems.c.search_text.like(_like_pattern(t), escape="\\") for t in short_tokens
+            ai_systems.c.search_text.like(_like_pattern(t), escape="\\") for t in like_tokens
         )
         return conds
 
     def search(self, flt: SystemFilter, page: Page) -> PageResult[SystemListing]:
         conds = self._conditions(flt)
-        where = and_(*conds) if conds else None
-        count_q = select(func.count()).select_from(ai_systems)
         rows_q = select(ai_systems, *_ORG_COLS).join(
             organisations, organisations.c.id == ai_systems.c.organisation_id
         )
-        if where is not None:
-            count_q = count_q.where(where)
-            rows_q = rows_q.where(where)
-        total = int(self.conn.execute(count_q).scalar_one())
+        matching = select(ai_systems.c.id).where(*conds)
+        exact = True
+        if self.dialect == "sqlite" and search_tokens(flt.text):
+            matching = matching.limit(COUNT_CAP + 1)
+        total = int(
+            self.conn.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
+        )
+        if self.dialect == "sqlite" and total > COUNT_CAP:
+            total, exact = COUNT_CAP, False
         rows = self.conn.execute(
-            rows_q.order_by(ai_systems.c.updated_at.desc(), ai_systems.c.id.desc())
+            rows_q.where(*conds)
+            .order_by(ai_systems.c.updated_at.desc(), ai_systems.c.id.desc())
             .offset(page.offset)
             .limit(page.limit)
         )
-        return PageResult([_listing(r) for r in rows], total, page.offset, page.limit)
+        return PageResult([_listing(r) for r in rows], total, page.offset, page.limit, exact)
 
     def iter_listings(self, flt: SystemFilter, batch: int = 1000) -> Iterator[SystemListing]:
         """Stream listings in id order, in batches, without holding them all in memory.
@@ -561,14 +570,18 @@ class SqlSystemRepository:
                 yield _listing(r)
             last_id = rows[-1]._mapping["id"]
 
-    def count_by_organisation(self, state: PublicationState | None = None) -> dict[int, int]:
-        q = select(ai_systems.c.organisation_id, func.count()).group_by(
-            ai_systems.c.organisation_id
+    def organisations_with(self, state: PublicationState) -> list[Organisation]:
+        """Organisations holding at least one system in ``state`` (one index probe each)."""
+        has = (
+            select(ai_systems.c.id)
+            .where(
+                ai_systems.c.organisation_id == organisations.c.id,
+                ai_systems.c.publication_state == state.value,
+            )
+            .exists()
         )
-        if state is not None:
-            q = q.where(ai_systems.c.publication_state == state.value)
-        rows = self.conn.execute(q)
-        return {r[0]: r[1] for r in rows}
+        rows = self.conn.execute(select(organisations).where(has).order_by(organisations.c.name))
+        return [_org(r) for r in rows]
 
     def add_revision(self, revision: Revision) -> None:
         self.conn.execute(

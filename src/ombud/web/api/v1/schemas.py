@@ -1,0 +1,763 @@
+"""Request and response bodies of the JSON API v1.
+
+Separate Create / Update / Patch / Out models: requests refuse unknown fields
+(``extra="forbid"``) and carry the domain's length limits so a bad field is
+named before any service runs; responses are built from the service results
+with the ``from_*`` constructors and never validate input limits again.
+
+Datetimes are stored as naive UTC; every response states them as ISO 8601 with "Z".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Self, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ombud.domain.access import OrganisationKind, Principal, Role
+from ombud.domain.accounts import PASSWORD_MAX, ApiToken, Organisation, User
+from ombud.domain.ledger import ChainReport, LedgerEntry
+from ombud.domain.lifecycle import GateFailure, LifecycleStage
+from ombud.domain.ports import PageResult, SystemListing
+from ombud.domain.revisions import Transition
+from ombud.domain.systems import (
+    LIST_MAX,
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    SHORT_TEXT_MAX,
+    DataRole,
+    DecisionRole,
+    PublicationState,
+    RiskLevel,
+    ScopeExemption,
+    Sector,
+    Sourcing,
+)
+from ombud.services.accounts import ORG_NAME_MAX, TOKEN_NAME_MAX, Invitation, IssuedToken
+from ombud.services.common import MAX_PAGE_SIZE
+from ombud.services.register import REASON_MAX, RevisionView, SystemView
+
+T = TypeVar("T")
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A UTC instant, serialised as ISO 8601 ending in "Z"."""
+
+# Ids are BIGINT in the database: a larger number is refused (422) rather than
+# reaching the database and failing there.
+ID_MAX = 2**63 - 1
+RecordId = Annotated[int, Field(ge=1, le=ID_MAX)]
+# An organisation by id or short name (slug); all-digit references are ids.
+ORG_REF_PATTERN = r"^(?:[0-9]{1,18}|[A-Za-z0-9-]*[A-Za-z-][A-Za-z0-9-]*)$"
+OrgRef = Annotated[str, Field(min_length=1, max_length=64, pattern=ORG_REF_PATTERN)]
+
+Name = Annotated[str, Field(max_length=NAME_MAX)]
+ShortText = Annotated[str, Field(max_length=SHORT_TEXT_MAX)]
+LongText = Annotated[str, Field(max_length=LONG_TEXT_MAX)]
+Reason = Annotated[str, Field(max_length=REASON_MAX)]
+
+
+class RequestModel(BaseModel):
+    """Base of request bodies: unknown fields are refused, naming the field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- shared envelopes ----------------------------------------------------------
+
+
+class PageOut(BaseModel, Generic[T]):
+    """One page of a list. ``next_offset`` is null on the last page."""
+
+    items: list[T]
+    total: int = Field(description="Number of items matching the filters, over all pages.")
+    offset: int
+    limit: int = Field(le=MAX_PAGE_SIZE)
+    next_offset: int | None = Field(description="Offset of the next page; null on the last one.")
+
+    @classmethod
+    def of(cls, items: Sequence[T], total: int, offset: int, limit: int) -> Self:
+        nxt = offset + limit if offset + limit < total else None
+        return cls(items=list(items), total=total, offset=offset, limit=limit, next_offset=nxt)
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int] = Field(description='Where the problem is, e.g. ["body", "name"].')
+    msg: str
+
+
+class ErrorDetailOut(BaseModel):
+    code: str = Field(
+        description="invalid, not_found, forbidden, unauthenticated, conflict, rate_limited, ..."
+    )
+    message: str
+    fields: list[FieldErrorOut] | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every error of the API has this shape."""
+
+    error: ErrorDetailOut
+
+
+# -- AI-system records ----------------------------------------------------------
+
+
+class DataSourceIn(RequestModel):
+    """One source of data the system is trained on or uses (ipu-149:op22)."""
+
+    name: ShortText
+    role: DataRole
+    provenance: ShortText = ""
+    personal_data: bool = False
+    special_categories: bool = False
+    description: LongText = ""
+
+
+class DataSourceOut(BaseModel):
+    name: str
+    role: DataRole
+    provenance: str
+    personal_data: bool
+    special_categories: bool
+    description: str
+
+
+class SystemDetailsIn(RequestModel):
+    """Every field of an AI-system record, with the domain's limits."""
+
+    name: Name = Field(description="Name of the system (required, at most 200 characters).")
+    purpose: LongText = ""
+    intended_use: LongText = ""
+    deployment_context: LongText = ""
+    sector: Sector = Sector.OTHER
+    legal_basis: LongText = ""
+    decisions: LongText = Field("", description="Decisions the system takes or supports.")
+    decision_role: DecisionRole = Field(
+        DecisionRole.INFORMATIONAL,
+        description="The system's part in decisions about people (coe-fc:14.2.b).",
+    )
+    effect_on_people: LongText = ""
+    human_oversight: LongText = ""
+    affected_groups: list[ShortText] = Field(default_factory=list, max_length=LIST_MAX)
+    affects_children: bool = Field(False, description="coe-fc:18")
+    affects_persons_with_disabilities: bool = Field(False, description="coe-fc:18")
+    data_sources: list[DataSourceIn] = Field(default_factory=list, max_length=LIST_MAX)
+    model_technique: ShortText = ""
+    provider: ShortText = ""
+    vendor: ShortText = ""
+    sourcing: Sourcing = Sourcing.BUILT_IN_HOUSE
+    scope_exemption: ScopeExemption = Field(
+        ScopeExemption.NONE, description="Exemption claimed from coe-fc:3.2, 3.3 or 3.4."
+    )
+    scope_justification: LongText = ""
+    military_use: bool = False
+    autonomy_in_critical_functions: bool = Field(
+        False, description="Selects and engages targets without human intervention (ipu-148)."
+    )
+    risks_and_safeguards: LongText = ""
+    contact_point: ShortText = ""
+    contest_information: LongText = Field("", description="How to contest (coe-fc:14.2.b).")
+    interaction_notice: LongText = Field(
+        "", description="Notice to people interacting with the system (coe-fc:15.2)."
+    )
+
+
+class SystemCreate(SystemDetailsIn):
+    """Register a system: the organisation, its starting stage and the record."""
+
+    organisation_id: RecordId
+    lifecycle_stage: LifecycleStage = LifecycleStage.PRE_DESIGN
+    reason: Reason = Field("", description="Why the system is registered in this stage.")
+
+
+class RevisionExtras(RequestModel):
+    expected_revision: int | None = Field(
+        None,
+        ge=1,
+        le=ID_MAX,
+        description="The revision the edit was made on; a stale one is refused with 409.",
+    )
+    significant_reason: Reason = Field(
+        "",
+        description="Marks the edit as a significant modification (coe-fc:16.2.g) and says why.",
+    )
+    note: Reason = Field("", description="A note kept with the revision.")
+
+
+class SystemUpdate(SystemDetailsIn, RevisionExtras):
+    """The whole record: fields left out take their default (empty) value."""
+
+
+class SystemPatch(RevisionExtras):
+    """Only the fields given change; the others keep their current value."""
+
+    name: Name | None = None
+    purpose: LongText | None = None
+    intended_use: LongText | None = None
+    deployment_context: LongText | None = None
+    sector: Sector | None = None
+    legal_basis: LongText | None = None
+    decisions: LongText | None = None
+    decision_role: DecisionRole | None = None
+    effect_on_people: LongText | None = None
+    human_oversight: LongText | None = None
+    affected_groups: list[ShortText] | None = Field(None, max_length=LIST_MAX)
+    affects_children: bool | None = None
+    affects_persons_with_disabilities: bool | None = None
+    data_sources: list[DataSourceIn] | None = Field(None, max_length=LIST_MAX)
+    model_technique: ShortText | None = None
+    provider: ShortText | None = None
+    vendor: ShortText | None = None
+    sourcing: Sourcing | None = None
+    scope_exemption: ScopeExemption | None = None
+    scope_justification: LongText | None = None
+    military_use: bool | None = None
+    autonomy_in_critical_functions: bool | None = None
+    risks_and_safeguards: LongText | None = None
+    contact_point: ShortText | None = None
+    contest_information: LongText | None = None
+    interaction_notice: LongText | None = None
+
+
+class GateFailureOut(BaseModel):
+    gate: str
+    message: str
+    provision: str = Field(description="The provision that motivates the gate, e.g. coe-fc:14.2.b.")
+    field: str | None
+
+    @classmethod
+    def from_domain(cls, failure: GateFailure) -> GateFailureOut:
+        return cls(
+            gate=failure.gate,
+            message=failure.message,
+            provision=failure.provision,
+            field=failure.field,
+        )
+
+
+class SystemDetailsOut(BaseModel):
+    name: str
+    purpose: str
+    intended_use: str
+    deployment_context: str
+    sector: Sector
+    legal_basis: str
+    decisions: str
+    decision_role: DecisionRole
+    effect_on_people: str
+    human_oversight: str
+    affected_groups: list[str]
+    affects_children: bool
+    affects_persons_with_disabilities: bool
+    data_sources: list[DataSourceOut]
+    model_technique: str
+    provider: str
+    vendor: str
+    sourcing: Sourcing
+    scope_exemption: ScopeExemption
+    scope_justification: str
+    military_use: bool
+    autonomy_in_critical_functions: bool
+    risks_and_safeguards: str
+    contact_point: str
+    contest_information: str
+    interaction_notice: str
+
+
+class SystemOut(SystemDetailsOut):
+    """The full record as a member of its organisation (or its overseer) sees it."""
+
+    id: int
+    organisation_id: int
+    organisation: str = Field(description="Name of the organisation that keeps the record.")
+    lifecycle_stage: LifecycleStage
+    publication_state: PublicationState
+    risk_level: RiskLevel
+    revision: int
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    published_at: UtcDateTime | None
+    significant_modification_at: UtcDateTime | None = Field(
+        description="Last significant modification (coe-fc:16.2.g): test again after it."
+    )
+    weapons_review_required: bool = Field(
+        description="Military use with autonomy in critical functions (ipu-148)."
+    )
+    next_stages: list[LifecycleStage]
+    gate_failures: dict[str, list[GateFailureOut]] = Field(
+        description="For each next stage that is blocked, what has to be done first."
+    )
+    permissions: dict[str, bool] = Field(
+        description="What the caller may do with this record, by action (e.g. system.update)."
+    )
+
+    @classmethod
+    def from_view(cls, view: SystemView) -> SystemOut:
+        s = view.system
+        return cls.model_validate(
+            {
+                **s.details.snapshot(),
+                "id": s.id,
+                "organisation_id": s.organisation_id,
+                "organisation": view.organisation.name,
+                "lifecycle_stage": s.lifecycle_stage,
+                "publication_state": s.publication_state,
+                "risk_level": s.risk_level,
+                "revision": s.revision,
+                "created_at": s.created_at,
+                "updated_at": s.updated_at,
+                "published_at": s.published_at,
+                "significant_modification_at": s.significant_modification_at,
+                "weapons_review_required": s.details.weapons_review_required,
+                "next_stages": view.next_stages,
+                "gate_failures": {
+                    stage.value: [GateFailureOut.from_domain(f) for f in failures]
+                    for stage, failures in view.gate_failures.items()
+                },
+                "permissions": dict(view.can),
+            }
+        )
+
+
+class SystemSummaryOut(BaseModel):
+    """A line of the list of systems."""
+
+    id: int
+    name: str
+    organisation_id: int
+    organisation: str
+    sector: Sector
+    lifecycle_stage: LifecycleStage
+    publication_state: PublicationState
+    risk_level: RiskLevel
+    revision: int
+    updated_at: UtcDateTime
+    significant_modification_at: UtcDateTime | None
+
+    @classmethod
+    def from_listing(cls, listing: SystemListing) -> SystemSummaryOut:
+        s = listing.system
+        return cls(
+            id=s.id,
+            name=s.details.name,
+            organisation_id=s.organisation_id,
+            organisation=listing.organisation.name,
+            sector=s.details.sector,
+            lifecycle_stage=s.lifecycle_stage,
+            publication_state=s.publication_state,
+            risk_level=s.risk_level,
+            revision=s.revision,
+            updated_at=s.updated_at,
+            significant_modification_at=s.significant_modification_at,
+        )
+
+
+class SystemPage(PageOut[SystemSummaryOut]):
+    @classmethod
+    def from_result(cls, result: PageResult[SystemListing]) -> SystemPage:
+        return cls.of(
+            [SystemSummaryOut.from_listing(x) for x in result.items],
+            result.total,
+            result.offset,
+            result.limit,
+        )
+
+
+class TransitionIn(RequestModel):
+    to_stage: LifecycleStage
+    reason: Reason = Field(description="Why the system moves (required; kept on the record).")
+
+
+class TransitionOut(BaseModel):
+    at: UtcDateTime
+    actor: str
+    from_stage: LifecycleStage | None = Field(description="Null for the registration.")
+    to_stage: LifecycleStage
+    reason: str
+
+    @classmethod
+    def from_domain(cls, t: Transition) -> TransitionOut:
+        return cls(
+            at=t.at, actor=t.actor, from_stage=t.from_stage, to_stage=t.to_stage, reason=t.reason
+        )
+
+
+class TransitionPage(PageOut[TransitionOut]):
+    pass
+
+
+class PublicationIn(RequestModel):
+    state: PublicationState
+
+
+class SignificantModificationIn(RequestModel):
+    reason: Reason = Field(description="What changed, e.g. retrained on new data (required).")
+
+
+class RiskLevelIn(RequestModel):
+    risk_level: RiskLevel
+    reason: Reason = Field(description="Why this level (required; kept in the ledger).")
+
+
+class FieldChangeOut(BaseModel):
+    field: str
+    label: str
+    before: Any
+    after: Any
+
+
+class RevisionOut(BaseModel):
+    number: int
+    at: UtcDateTime
+    actor: str
+    significant: bool = Field(description="A significant modification (coe-fc:16.2.g).")
+    significant_reason: str
+    note: str
+    changes: list[FieldChangeOut]
+
+    @classmethod
+    def from_view(cls, view: RevisionView) -> RevisionOut:
+        r = view.revision
+        return cls(
+            number=r.number,
+            at=r.at,
+            actor=r.actor,
+            significant=r.significant,
+            significant_reason=r.significant_reason,
+            note=r.note,
+            changes=[
+                FieldChangeOut(field=c.field, label=c.label, before=c.before, after=c.after)
+                for c in view.changes
+            ],
+        )
+
+
+class RevisionPage(PageOut[RevisionOut]):
+    pass
+
+
+# -- the public register -------------------------------------------------------
+
+
+class PublicSystemOut(BaseModel):
+    """A published system with the stable field names of the register export."""
+
+    id: int
+    name: str
+    organisation: str
+    organisation_kind: OrganisationKind
+    sector: Sector
+    purpose: str
+    intended_use: str
+    deployment_context: str
+    legal_basis: str
+    decisions: str
+    decision_role: DecisionRole
+    effect_on_people: str
+    human_oversight: str
+    affected_groups: list[str]
+    affects_children: bool
+    affects_persons_with_disabilities: bool
+    data_sources: list[DataSourceOut]
+    model_technique: str
+    provider: str
+    vendor: str
+    sourcing: Sourcing
+    scope_exemption: ScopeExemption
+    scope_justification: str
+    weapons_review: bool
+    risk_level: RiskLevel
+    risks_and_safeguards: str
+    contact_point: str
+    contest_information: str
+    interaction_notice: str
+    lifecycle_stage: LifecycleStage
+    published_at: str | None = Field(description="ISO 8601, UTC (ends in Z).")
+    last_changed_at: str = Field(description="ISO 8601, UTC (ends in Z).")
+    significant_modification_at: str | None = Field(description="ISO 8601, UTC (ends in Z).")
+
+
+class PublicSystemPage(PageOut[PublicSystemOut]):
+    pass
+
+
+# -- lifecycle -----------------------------------------------------------------
+
+
+class StageOut(BaseModel):
+    value: LifecycleStage
+    label: str
+    initial: bool = Field(description="A system may be registered in this stage.")
+    live: bool = Field(description="The system affects people in this stage.")
+
+
+class GateOut(BaseModel):
+    name: str
+    provision: str
+    guards: list[LifecycleStage] = Field(description="Stages this gate guards the way into.")
+
+
+class LifecycleOut(BaseModel):
+    stages: list[StageOut]
+    transitions: dict[str, list[LifecycleStage]] = Field(
+        description="For each stage, the stages a system may move to next."
+    )
+    gates: list[GateOut]
+
+
+# -- accounts ------------------------------------------------------------------
+
+
+class TokenRequest(RequestModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=PASSWORD_MAX)
+    name: str = Field(max_length=TOKEN_NAME_MAX, description="What the token is for.")
+    expires_days: int | None = Field(
+        90, ge=1, le=366, description="Days until the token expires; null for no expiry."
+    )
+
+
+class TokenCreate(RequestModel):
+    name: str = Field(max_length=TOKEN_NAME_MAX, description="What the token is for.")
+    expires_days: int | None = Field(
+        90, ge=1, le=366, description="Days until the token expires; null for no expiry."
+    )
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="The first characters of the token, to recognise it.")
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
+
+    @classmethod
+    def from_domain(cls, t: ApiToken) -> TokenOut:
+        return cls(
+            id=t.id,
+            name=t.name,
+            prefix=t.prefix,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+            last_used_at=t.last_used_at,
+        )
+
+
+class TokenPage(PageOut[TokenOut]):
+    pass
+
+
+class IssuedTokenOut(BaseModel):
+    token: str = Field(description="The token in clear: shown this once, never stored.")
+    id: int
+    name: str
+    prefix: str
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None
+
+    @classmethod
+    def from_domain(cls, issued: IssuedToken) -> IssuedTokenOut:
+        r = issued.record
+        return cls(
+            token=issued.token,
+            id=r.id,
+            name=r.name,
+            prefix=r.prefix,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+        )
+
+
+class MembershipOut(BaseModel):
+    organisation_id: int
+    organisation: str
+    kind: OrganisationKind
+    role: Role
+
+
+class MeOut(BaseModel):
+    id: int
+    email: str
+    is_superuser: bool
+    memberships: list[MembershipOut]
+    jurisdiction: list[int] = Field(
+        description="Organisations whose records the caller's oversight bodies may read."
+    )
+
+    @classmethod
+    def from_domain(
+        cls, principal: Principal, memberships: Sequence[tuple[Organisation, Role]]
+    ) -> MeOut:
+        return cls(
+            id=principal.user_id,
+            email=principal.email,
+            is_superuser=principal.is_superuser,
+            memberships=[
+                MembershipOut(organisation_id=o.id, organisation=o.name, kind=o.kind, role=r)
+                for o, r in memberships
+            ],
+            jurisdiction=sorted(principal.jurisdiction),
+        )
+
+
+class OrganisationCreate(RequestModel):
+    name: str = Field(max_length=ORG_NAME_MAX)
+    kind: OrganisationKind = Field(
+        description="coe-fc:3.1 public authority or private actor; oversight body (coe-fc:26) "
+        "or parliament."
+    )
+    slug: str | None = Field(None, max_length=64, description="Short name; made from the name.")
+    country: str = Field("", max_length=2, description="ISO 3166 two-letter code.")
+
+
+class OrganisationOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    kind: OrganisationKind
+    country: str
+    created_at: UtcDateTime
+
+    @classmethod
+    def from_domain(cls, o: Organisation) -> OrganisationOut:
+        return cls(
+            id=o.id,
+            slug=o.slug,
+            name=o.name,
+            kind=o.kind,
+            country=o.country,
+            created_at=o.created_at,
+        )
+
+
+class OrganisationPage(PageOut[OrganisationOut]):
+    pass
+
+
+class JurisdictionIn(RequestModel):
+    organisation: RecordId | OrgRef = Field(
+        description="Id or short name of the overseen organisation."
+    )
+
+
+class JurisdictionOut(BaseModel):
+    oversees: list[OrganisationOut]
+    overseen_by: list[OrganisationOut]
+
+    @classmethod
+    def from_domain(
+        cls, oversees: Sequence[Organisation], overseen_by: Sequence[Organisation]
+    ) -> JurisdictionOut:
+        return cls(
+            oversees=[OrganisationOut.from_domain(o) for o in oversees],
+            overseen_by=[OrganisationOut.from_domain(o) for o in overseen_by],
+        )
+
+
+class MemberCreate(RequestModel):
+    email: str = Field(max_length=320)
+    role: Role
+    display_name: str = Field("", max_length=200)
+
+
+class MemberUpdate(RequestModel):
+    role: Role
+
+
+class MemberOut(BaseModel):
+    user_id: int
+    email: str
+    display_name: str
+    role: Role
+    is_active: bool
+
+    @classmethod
+    def from_domain(cls, user: User, role: Role) -> MemberOut:
+        return cls(
+            user_id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            role=role,
+            is_active=user.is_active,
+        )
+
+
+class MemberPage(PageOut[MemberOut]):
+    pass
+
+
+class InvitationOut(MemberOut):
+    initial_password: str | None = Field(
+        description="Set when the invitation created the account: shown this once, hand it over."
+    )
+
+    @classmethod
+    def from_invitation(cls, inv: Invitation) -> InvitationOut:
+        return cls(
+            user_id=inv.user.id,
+            email=inv.user.email,
+            display_name=inv.user.display_name,
+            role=inv.role,
+            is_active=inv.user.is_active,
+            initial_password=inv.initial_password,
+        )
+
+
+# -- ledger --------------------------------------------------------------------
+
+
+class LedgerEntryOut(BaseModel):
+    seq: int
+    at: UtcDateTime
+    actor_id: int | None
+    actor: str
+    action: str = Field(description="What happened: create, update, transition, login, ...")
+    entity_type: str
+    entity_id: str
+    organisation_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_domain(cls, e: LedgerEntry) -> LedgerEntryOut:
+        return cls(
+            seq=e.seq,
+            at=e.at,
+            actor_id=e.actor_id,
+            actor=e.actor,
+            action=e.action,
+            entity_type=e.entity_type,
+            entity_id=e.entity_id,
+            organisation_id=e.organisation_id,
+            before=e.before,
+            after=e.after,
+            prev_hash=e.prev_hash,
+            hash=e.hash,
+        )
+
+
+class LedgerPage(PageOut[LedgerEntryOut]):
+    pass
+
+
+class ChainReportOut(BaseModel):
+    ok: bool
+    checked: int = Field(description="Entries checked.")
+    first_bad_seq: int | None = Field(description="The first entry that breaks the chain.")
+    reason: str
+
+    @classmethod
+    def from_domain(cls, r: ChainReport) -> ChainReportOut:
+        return cls(ok=r.ok, checked=r.checked, first_bad_seq=r.first_bad_seq, reason=r.reason)
