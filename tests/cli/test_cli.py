@@ -94,12 +94,6 @@ def test_user_create_with_an_organisation_and_a_role(ombud, container):
     assert principal.principal.role_in(org.id) is Role.EDITOR
 
 
-@pytest.mark.xfail(
-    reason="BUG: cli/main.py user_create creates the account before looking up --org, so an "
-    "unknown organisation leaves an account without the role (and re-running the command "
-    "then fails with 'already exists')",
-    strict=True,
-)
 def test_user_create_with_an_unknown_organisation_creates_nothing(ombud, container):
     result = ombud(
         "user", "create", "orphan@example.org", "--password", "x" * 12, "--org", "no-such-org"

@@ -10,6 +10,11 @@ meant shows up here. Outcomes:
   -   the call succeeds but shows nothing of the city's records
 
 After every refused operation the database is as it was.
+
+The oversight body (jurisdiction over the city) reads the city's systems and its
+audit ledger, whatever the member's role there: POLICY gives LEDGER_READ to "an
+oversight body with jurisdiction", not to its admins only. The parliament has no
+jurisdiction in this world; the agency is another operator.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from ombud.adapters.db.tables import ai_systems, ledger_entries, ledger_head, memberships, users
 from ombud.domain.access import SYSTEM_PRINCIPAL, Action, Principal, Role
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
@@ -108,37 +115,42 @@ class Case:
 
 
 def _state(c: Any, w: World, system_id: int) -> dict[str, Any]:
-    """Everything a refused operation must leave as it was."""
-    with c.register.uow_factory(readonly=True) as uow:
-        system = uow.systems.get(system_id)
+    """Everything a refused operation must leave as it was, read straight from the tables."""
+    with c.engines.write.connect() as conn:
+        row = conn.execute(select(ai_systems).where(ai_systems.c.id == system_id)).first()
         return {
-            "system": (
-                None
-                if system is None
-                else (
-                    system.revision,
-                    system.lifecycle_stage,
-                    system.publication_state,
-                    system.risk_level,
-                    system.details.snapshot(),
-                    system.significant_modification_at,
+            "system": None if row is None else dict(row._mapping),
+            "city_systems": conn.execute(
+                select(func.count())
+                .select_from(ai_systems)
+                .where(ai_systems.c.organisation_id == w.city.id)
+            ).scalar_one(),
+            "members": sorted(
+                tuple(r)
+                for r in conn.execute(
+                    select(users.c.email, memberships.c.role)
+                    .join(memberships, memberships.c.user_id == users.c.id)
+                    .where(memberships.c.organisation_id == w.city.id)
                 )
             ),
-            "city_systems": uow.systems.count_by_organisation().get(w.city.id, 0),
-            "members": sorted((u.email, r.value) for u, r in uow.users.members_of(w.city.id)),
-            "invitee": uow.users.get_by_email(INVITEE),
-            "ledger_head": uow.ledger.head(),
+            "users": conn.execute(select(func.count()).select_from(users)).scalar_one(),
+            "ledger_entries": conn.execute(
+                select(func.count()).select_from(ledger_entries)
+            ).scalar_one(),
+            "ledger_head": tuple(conn.execute(select(ledger_head)).one()),
         }
 
 
-def _system(c: Any, system_id: int) -> Any:
-    with c.register.uow_factory(readonly=True) as uow:
-        return uow.systems.get(system_id)
+def _system(c: Any, w: World, system_id: int) -> Any:
+    try:
+        return c.register.get(w["city-admin@example.org"], system_id).system
+    except NotFound:
+        return None
 
 
 def _member_role(c: Any, w: World, email: str) -> Role | None:
-    with c.register.uow_factory(readonly=True) as uow:
-        return dict((u.email, r) for u, r in uow.users.members_of(w.city.id)).get(email)
+    members = c.accounts.members(SYSTEM_PRINCIPAL, w.city.id)
+    return {u.email: r for u, r in members}.get(email)
 
 
 # Each operation returns "ok" or "-" for reads, or "ok" for writes after checking
@@ -176,14 +188,14 @@ def op_create(k: Case) -> str:
 
 def op_update(k: Case) -> str:
     k.c.register.update(k.actor, k.system_id, complete_details(vendor="Changed vendor"))
-    system = _system(k.c, k.system_id)
+    system = _system(k.c, k.w, k.system_id)
     assert (system.revision, system.details.vendor) == (2, "Changed vendor")
     return "ok"
 
 
 def op_flag(k: Case) -> str:
     k.c.register.flag_significant(k.actor, k.system_id, "Retrained on 2025 data")
-    system = _system(k.c, k.system_id)
+    system = _system(k.c, k.w, k.system_id)
     assert system.revision == 2
     assert system.significant_modification_at is not None
     return "ok"
@@ -191,25 +203,25 @@ def op_flag(k: Case) -> str:
 
 def op_transition(k: Case) -> str:
     k.c.register.transition(k.actor, k.system_id, LifecycleStage.TESTING, "Ready for tests")
-    assert _system(k.c, k.system_id).lifecycle_stage is LifecycleStage.TESTING
+    assert _system(k.c, k.w, k.system_id).lifecycle_stage is LifecycleStage.TESTING
     return "ok"
 
 
 def op_publish(k: Case) -> str:
     k.c.register.set_publication(k.actor, k.system_id, PublicationState.PUBLISHED)
-    assert _system(k.c, k.system_id).publication_state is PublicationState.PUBLISHED
+    assert _system(k.c, k.w, k.system_id).publication_state is PublicationState.PUBLISHED
     return "ok"
 
 
 def op_risk(k: Case) -> str:
     k.c.register.classify_risk(k.actor, k.system_id, RiskLevel.HIGH, "Affects benefit claims")
-    assert _system(k.c, k.system_id).risk_level is RiskLevel.HIGH
+    assert _system(k.c, k.w, k.system_id).risk_level is RiskLevel.HIGH
     return "ok"
 
 
 def op_delete(k: Case) -> str:
     k.c.register.delete(k.actor, k.system_id)
-    assert _system(k.c, k.system_id) is None
+    assert _system(k.c, k.w, k.system_id) is None
     return "ok"
 
 
@@ -383,8 +395,9 @@ def test_oversight_bodies_and_parliaments_cannot_register_systems_even_as_admin(
     admin = world.add_user(f"{kind}-boss@example.org", org.id, Role.ADMIN)
     with pytest.raises(Forbidden):
         container.register.create(admin, org.id, complete_details())
-    with container.register.uow_factory(readonly=True) as uow:
-        assert uow.systems.count_by_organisation().get(org.id, 0) == 0
+    with container.engines.write.connect() as conn:
+        count = select(func.count()).select_from(ai_systems)
+        assert conn.execute(count.where(ai_systems.c.organisation_id == org.id)).scalar_one() == 0
     # They do manage their own members: those rules are not for operators only.
     assert admin.email in [u.email for u, _ in container.accounts.members(admin, org.id)]
 

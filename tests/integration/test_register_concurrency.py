@@ -1,68 +1,91 @@
-"""Two people changing the same record at the same moment.
+"""Two people changing the same records at the same moment.
 
 On SQLite, writing transactions start with BEGIN IMMEDIATE and so run one after
-the other: there is no race to test. On PostgreSQL two writers can both read a
-record before either writes; these tests make that happen deterministically by
-holding each writer just after it has read the record until the other has read
-it too. If a fix makes the second read wait for the first writer (SELECT ... FOR
-UPDATE), the hold gives up after HOLD_SECONDS and the writers simply run in turn.
+the other: there is no race to test. On PostgreSQL two writers could both read
+before either writes; these tests make that happen by holding each writer just
+after its read until the other has read too. When the read takes a lock
+(SELECT ... FOR UPDATE), the second writer waits for the lock instead; the hold
+sees that in pg_stat_activity and lets the first writer go on.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
+import time
 from typing import Any
 
 import pytest
 
+from ombud.adapters.passwords import Argon2PasswordHasher
+from ombud.domain.access import SYSTEM_PRINCIPAL, Role
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.errors import Conflict, Invalid
+from ombud.services.accounts import AccountsService
 from ombud.services.register import RegisterService
 from tests.factories import complete_details
 
 S = LifecycleStage
-HOLD_SECONDS = 3.0
-
-BUG_RACE = (
-    "BUG: RegisterService reads the system without locking it (SqlSystemRepository.get, "
-    "no SELECT ... FOR UPDATE and no revision check in the UPDATE), so on PostgreSQL two "
-    "concurrent writers both act on the same stale copy"
-)
+HOLD_SECONDS = 10.0  # a safety net only: the hold ends on a condition, not a timer
 
 
 class HoldAfterRead:
-    """A unit-of-work factory whose writing units pause after reading a system."""
+    """A unit-of-work factory whose writing units pause after one repository read.
 
-    def __init__(self, inner: Any, parties: int) -> None:
+    Each writer, once it has read, waits until the other writer has read too, or
+    until the other writer is seen waiting for a database lock (the writers are
+    serialised: nothing to hold for).
+    """
+
+    def __init__(
+        self,
+        inner: Any,
+        someone_waits_for_a_lock: Any,
+        read: tuple[str, str] = ("systems", "get"),
+        parties: int = 2,
+    ) -> None:
         self.inner = inner
-        self.barrier = threading.Barrier(parties, timeout=HOLD_SECONDS)
+        self.read = read
+        self.someone_waits_for_a_lock = someone_waits_for_a_lock
+        self.parties = parties
+        self.reads = 0
+        self.count_lock = threading.Lock()
+        self.all_read = threading.Event()
 
     def __call__(self, *, readonly: bool = False) -> Any:
         uow = self.inner(readonly=readonly)
         if readonly:
             return uow
-        return _Holding(uow, self.barrier)
+        return _Holding(uow, self)
+
+    def hold(self) -> None:
+        with self.count_lock:
+            self.reads += 1
+            if self.reads >= self.parties:
+                self.all_read.set()
+        deadline = time.monotonic() + HOLD_SECONDS
+        while not self.all_read.wait(0.01):
+            if self.someone_waits_for_a_lock() or time.monotonic() > deadline:
+                return
 
 
 class _Holding:
-    def __init__(self, uow: Any, barrier: threading.Barrier) -> None:
+    def __init__(self, uow: Any, factory: HoldAfterRead) -> None:
         self.uow = uow
-        self.barrier = barrier
+        self.factory = factory
 
     def __enter__(self) -> Any:
         inner = self.uow.__enter__()
-        read = inner.systems.get
+        repo_name, method_name = self.factory.read
+        repo = getattr(inner, repo_name)
+        read = getattr(repo, method_name)
 
-        def get_then_hold(system_id: int) -> Any:
-            system = read(system_id)
-            # If the other writer is serialised behind us, the hold breaks: fine.
-            with contextlib.suppress(threading.BrokenBarrierError):
-                self.barrier.wait()
-            return system
+        def read_then_hold(*args: Any, **kwargs: Any) -> Any:
+            result = read(*args, **kwargs)
+            self.factory.hold()
+            return result
 
-        inner.systems.get = get_then_hold
+        setattr(repo, method_name, read_then_hold)
         return inner
 
     def __exit__(self, *exc: Any) -> None:
@@ -88,13 +111,26 @@ def _race(calls: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def racing(container):
+def someone_waits_for_a_lock(container):
     if container.engines.dialect == "sqlite":
         pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE")
-    return RegisterService(HoldAfterRead(container.register.uow_factory, parties=2))
+
+    def check() -> bool:
+        with container.engines.write.connect() as conn:
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).scalar_one()
+            return bool(waiting)
+
+    return check
 
 
-@pytest.mark.xfail(reason=BUG_RACE, strict=True)
+@pytest.fixture
+def racing(container, someone_waits_for_a_lock):
+    return RegisterService(HoldAfterRead(container.register.uow_factory, someone_waits_for_a_lock))
+
+
 def test_concurrent_transitions_keep_the_lifecycle_consistent(container, world, racing):
     editor = world["city-editor@example.org"]
     system = container.register.create(editor, world.city.id, complete_details(), S.DEPLOYMENT)
@@ -120,7 +156,6 @@ def test_concurrent_transitions_keep_the_lifecycle_consistent(container, world, 
     assert current is history[-1].to_stage
 
 
-@pytest.mark.xfail(reason=BUG_RACE, strict=True)
 def test_concurrent_edits_of_the_same_revision_give_one_conflict(container, world, racing):
     editor = world["city-editor@example.org"]
     system = container.register.create(editor, world.city.id, complete_details())
@@ -145,3 +180,34 @@ def test_concurrent_edits_of_the_same_revision_give_one_conflict(container, worl
     assert current.revision == 2
     assert current.details.vendor == saved[0].details.vendor
     assert container.ledger.verify().ok
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(
+    container, world, someone_waits_for_a_lock
+):
+    acc = container.accounts
+    first = world["city-admin@example.org"]
+    acc.set_role(first, world.city.id, "city-approver@example.org", Role.ADMIN)
+    second = acc.principal_for_email("city-approver@example.org")
+    racing_accounts = AccountsService(
+        HoldAfterRead(
+            container.accounts.uow_factory, someone_waits_for_a_lock, ("users", "members_of")
+        ),
+        Argon2PasswordHasher(fast=True),
+    )
+
+    outcomes = _race(
+        {
+            "first demotes second": lambda: racing_accounts.set_role(
+                first, world.city.id, second.email, Role.EDITOR
+            ),
+            "second demotes first": lambda: racing_accounts.set_role(
+                second, world.city.id, first.email, Role.EDITOR
+            ),
+        }
+    )
+
+    errors = [o for o in outcomes.values() if isinstance(o, Exception)]
+    assert [type(e) for e in errors] == [Conflict], outcomes
+    admins = [u for u, r in acc.members(SYSTEM_PRINCIPAL, world.city.id) if r is Role.ADMIN]
+    assert len(admins) == 1

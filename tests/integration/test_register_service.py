@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ombud.adapters.db.tables import ai_systems, lifecycle_transitions, system_revisions
+from ombud.adapters.db.tables import (
+    ai_systems,
+    ledger_entries,
+    ledger_head,
+    lifecycle_transitions,
+    system_revisions,
+)
 from ombud.domain.ledger import LedgerAction
 from ombud.domain.lifecycle import (
     GateContext,
@@ -40,10 +46,9 @@ def _counts(container) -> dict[str, Any]:
     with container.engines.write.connect() as conn:
         counts: dict[str, Any] = {
             t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-            for t in (ai_systems, system_revisions, lifecycle_transitions)
+            for t in (ai_systems, system_revisions, lifecycle_transitions, ledger_entries)
         }
-    with container.register.uow_factory(readonly=True) as uow:
-        counts["ledger_head"] = uow.ledger.head()
+        counts["ledger_head"] = tuple(conn.execute(select(ledger_head)).one())
     return counts
 
 
@@ -271,6 +276,18 @@ def test_registering_straight_into_a_live_stage_with_an_incomplete_record_leaves
     assert container.register.list(editor).total == 0
 
 
+def test_registering_straight_into_operation_with_an_incomplete_record_is_refused(
+    container, world, editor
+):
+    before = _counts(container)
+    with pytest.raises(Invalid) as exc:
+        container.register.create(
+            editor, world.city.id, complete_details(contest_information=""), S.OPERATION
+        )
+    assert "contest_information" in exc.value.field_messages()
+    assert _counts(container) == before
+
+
 @pytest.mark.parametrize("stage", [S.SALE, S.DECOMMISSIONING])
 def test_a_system_cannot_be_registered_in_a_final_stage(container, world, editor, stage):
     before = _counts(container)
@@ -415,3 +432,27 @@ def test_a_too_long_reason_is_refused_with_its_field(container, world, editor):
     with pytest.raises(Invalid) as exc:
         container.register.transition(editor, system.id, S.DESIGN, "x" * 2001)
     assert set(exc.value.field_messages()) == {"reason"}
+
+
+def test_an_edit_cannot_empty_what_the_live_stage_requires(container, world):
+    editor = world["city-editor@example.org"]
+    system = container.register.create(
+        editor, world.city.id, complete_details(), LifecycleStage.USE
+    )
+    with pytest.raises(Invalid) as exc:
+        container.register.update(
+            editor, system.id, complete_details(contest_information="  "), system.revision
+        )
+    assert "contest_information" in exc.value.field_messages()
+    assert container.register.get(editor, system.id).system.revision == system.revision
+
+
+def test_an_edit_cannot_empty_the_contact_point_of_a_published_system(container, world):
+    editor = world["city-editor@example.org"]
+    system = container.register.create(editor, world.city.id, complete_details())
+    container.register.set_publication(
+        world["city-approver@example.org"], system.id, PublicationState.PUBLISHED
+    )
+    with pytest.raises(Invalid) as exc:
+        container.register.update(editor, system.id, complete_details(contact_point=""))
+    assert "contact_point" in exc.value.field_messages()

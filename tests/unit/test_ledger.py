@@ -173,18 +173,12 @@ def test_a_head_whose_hash_was_changed_is_caught():
     assert report.checked == N
 
 
-BUG_HEAD_SEQ = (
-    "BUG: verify_chain reports the wrong first_bad_seq when the chain and the ledger head "
-    "disagree (domain/ledger.py, `head[0] if head[0] >= expected_seq else expected_seq`)"
-)
-
-
 @pytest.mark.parametrize(
     "removed",
     [
         pytest.param(1, id="last-one"),
-        pytest.param(2, id="last-two", marks=pytest.mark.xfail(reason=BUG_HEAD_SEQ, strict=True)),
-        pytest.param(3, id="last-three", marks=pytest.mark.xfail(reason=BUG_HEAD_SEQ, strict=True)),
+        pytest.param(2, id="last-two"),
+        pytest.param(3, id="last-three"),
     ],
 )
 def test_truncating_several_entries_names_the_first_missing_one(removed):
@@ -194,7 +188,6 @@ def test_truncating_several_entries_names_the_first_missing_one(removed):
     assert report.first_bad_seq == N - removed + 1  # the first entry that is gone
 
 
-@pytest.mark.xfail(reason=BUG_HEAD_SEQ, strict=True)
 def test_an_entry_appended_behind_the_heads_back_is_named():
     extra = seal(
         LedgerDraft(None, "intruder", LedgerAction.DELETE, "ai_system", "1"),
@@ -207,7 +200,6 @@ def test_an_entry_appended_behind_the_heads_back_is_named():
     assert report.first_bad_seq == N + 1  # the entry the head does not know about
 
 
-@pytest.mark.xfail(reason=BUG_HEAD_SEQ, strict=True)
 def test_a_fully_resealed_forgery_is_caught_by_the_head_at_an_entry_that_exists():
     forged: list[LedgerEntry] = []
     prev = GENESIS_HASH

@@ -155,9 +155,9 @@ def user_create(
             raise Invalid("--password is required when there is no terminal to prompt on.")
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     c = container()
+    target = c.accounts.get_organisation(org) if org else None  # before creating anything
     user = c.accounts.create_user(SYSTEM_PRINCIPAL, email, password, name, superuser)
-    if org:
-        target = c.accounts.get_organisation(org)
+    if target:
         c.accounts.set_role(SYSTEM_PRINCIPAL, target.id, user.email, role)
         out.print(f"created {user.email} (id {user.id}), {role.value} in {target.name}")
     else:

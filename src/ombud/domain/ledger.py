@@ -198,12 +198,19 @@ def verify_chain(
         prev_hash = entry.hash
         expected_seq += 1
         checked += 1
-    if head is not None and head != (expected_seq - 1, prev_hash):
+    last = expected_seq - 1
+    if head is not None and head != (last, prev_hash):
+        if head[0] > last:
+            bad, what = last + 1, "entries after it were removed from the end"
+        elif head[0] < last:
+            bad, what = head[0] + 1, "it was appended without updating the ledger head"
+        else:
+            bad, what = last, "the chain was re-sealed or the head was changed"
         return ChainReport(
             False,
             checked,
-            head[0] if head[0] >= expected_seq else expected_seq,
-            f"the ledger head records entry #{head[0]} as the newest, but the chain ends "
-            f"at #{expected_seq - 1} (entries were removed from the end or the head was changed)",
+            bad,
+            f"the ledger head records entry #{head[0]} as the newest, but the chain ends at "
+            f"#{last}: {what}",
         )
     return ChainReport(True, checked)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -162,7 +163,7 @@ class AccountsService(Service):
     @staticmethod
     def _find_org(uow: UnitOfWork, ref: str | int) -> Organisation:
         org: Organisation | None
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if isinstance(ref, int) or (ref.isascii() and ref.isdigit() and len(ref) <= 18):
             org = uow.organisations.get(int(ref))
         else:
             org = uow.organisations.get_by_slug(ref)
@@ -270,7 +271,7 @@ class AccountsService(Service):
     def set_role(self, actor: Principal, org_id: int, email: str, role: Role) -> None:
         """Give an existing account a role in an organisation (its admins or a platform admin)."""
         with self.uow_factory() as uow:
-            org = get_org(uow, org_id)
+            org = get_org(uow, org_id, lock=True)
             if not actor.is_superuser:
                 authorize(actor, Action.MEMBERS_MANAGE, org)
             user = uow.users.get_by_email(email.strip().lower())
@@ -314,7 +315,7 @@ class AccountsService(Service):
         display_name = display_name.strip()
         self._validate_new_user(email, None, display_name)
         with self.uow_factory() as uow:
-            org = get_org(uow, org_id)
+            org = get_org(uow, org_id, lock=True)
             if not actor.is_superuser:
                 authorize(actor, Action.MEMBERS_MANAGE, org)
             user = uow.users.get_by_email(email)
@@ -339,7 +340,7 @@ class AccountsService(Service):
 
     def remove_member(self, actor: Principal, org_id: int, user_id: int) -> None:
         with self.uow_factory() as uow:
-            org = get_org(uow, org_id)
+            org = get_org(uow, org_id, lock=True)
             if not actor.is_superuser:
                 authorize(actor, Action.MEMBERS_MANAGE, org)
             user = uow.users.get(user_id)
@@ -399,7 +400,7 @@ class AccountsService(Service):
                 self.hasher.verify(self._dummy_hash, password)
                 raise refused
             if user.locked_until is not None and user.locked_until > now:
-                minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+                minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
                 raise Forbidden(
                     "This account is locked after repeated failed sign-ins; "
                     f"try again in {minutes} minutes."

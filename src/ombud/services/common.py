@@ -12,6 +12,7 @@ from ombud.domain.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
 from ombud.errors import Forbidden, Invalid, NotFound
 
 MAX_PAGE_SIZE = 100
+MAX_OFFSET = 1_000_000
 
 
 def utcnow() -> datetime:
@@ -22,8 +23,8 @@ def utcnow() -> datetime:
 def page_of(offset: int, limit: int) -> Page:
     """A bounded page; refuses nonsense with the parameter named."""
     problems = {}
-    if offset < 0:
-        problems["offset"] = "offset must be 0 or more."
+    if not 0 <= offset <= MAX_OFFSET:
+        problems["offset"] = f"offset must be between 0 and {MAX_OFFSET}."
     if not 1 <= limit <= MAX_PAGE_SIZE:
         problems["limit"] = f"limit must be between 1 and {MAX_PAGE_SIZE}."
     if problems:
@@ -49,8 +50,9 @@ def require_superuser(principal: Principal, what: str) -> None:
         raise Forbidden(f"Only a platform administrator may {what}.")
 
 
-def get_org(uow: UnitOfWork, org_id: int) -> Organisation:
-    org = uow.organisations.get(org_id)
+def get_org(uow: UnitOfWork, org_id: int, lock: bool = False) -> Organisation:
+    """The organisation, or NotFound; ``lock`` serialises membership changes (last admin)."""
+    org = uow.organisations.get(org_id, for_update=lock)
     if org is None:
         raise NotFound(f"Organisation {org_id} does not exist.")
     return org

@@ -25,8 +25,8 @@ class LedgerService(Service):
         limit: int = 50,
     ) -> PageResult[LedgerEntry]:
         """Entries the actor may read: a platform administrator reads all; an
-        organisation admin reads their organisation's; an oversight body's admin
-        reads those of the organisations in its jurisdiction."""
+        organisation's admins read its entries; the members of an oversight body
+        read those of the organisations in its jurisdiction (domain/access.py)."""
         page = page_of(offset, limit)
         flt = flt or LedgerFilter()
         with self.uow_factory(readonly=True) as uow:

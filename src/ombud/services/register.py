@@ -14,6 +14,7 @@ from ombud.domain.accounts import Organisation
 from ombud.domain.ledger import LedgerAction
 from ombud.domain.lifecycle import (
     INITIAL_STAGES,
+    LIVE_STAGES,
     GateContext,
     GateFailure,
     GateRegistry,
@@ -117,10 +118,14 @@ class RegisterService(Service):
     # -- reading ------------------------------------------------------------
 
     def _load(
-        self, uow: UnitOfWork, actor: Principal, system_id: int
+        self, uow: UnitOfWork, actor: Principal, system_id: int, lock: bool = False
     ) -> tuple[AISystem, Organisation]:
-        """A system the actor may read; NotFound (not Forbidden) otherwise, so ids do not leak."""
-        system = uow.systems.get(system_id)
+        """A system the actor may read; NotFound (not Forbidden) otherwise, so ids do not leak.
+
+        ``lock`` takes the row for the rest of the transaction (writes), so two
+        concurrent edits queue instead of both passing the revision check.
+        """
+        system = uow.systems.get(system_id, for_update=lock)
         if system is None:
             raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
         org = get_org(uow, system.organisation_id)
@@ -179,12 +184,27 @@ class RegisterService(Service):
             raise Invalid.from_fields(problems)
 
     def _gate(
-        self, uow: UnitOfWork, system: AISystem, details: SystemDetails, target: LifecycleStage
+        self,
+        uow: UnitOfWork,
+        system: AISystem,
+        details: SystemDetails,
+        target: LifecycleStage,
     ) -> None:
-        failures = self.gates.check(details, target, self.gate_context(uow, system))
+        """Refuse unless ``details`` pass every gate guarding ``target``.
+
+        Deployment is the door to every live stage: a record registered straight
+        into use or operation, or edited while live, must also pass what
+        deployment requires (coe-fc:14.2.b).
+        """
+        stages = [LifecycleStage.DEPLOYMENT, target] if target in LIVE_STAGES else [target]
+        ctx = self.gate_context(uow, system)
+        found = [
+            f for stage in dict.fromkeys(stages) for f in self.gates.check(details, stage, ctx)
+        ]
+        failures = list(dict.fromkeys(found))  # the same failure from two stages, once
         if failures:
             raise Invalid(
-                f"The system cannot enter {target.label}: "
+                f"The system cannot be in {target.label}: "
                 + " ".join(f"{f.message} ({f.provision})" for f in failures),
                 [FieldProblem(("body", f.field or "lifecycle_stage"), f.message) for f in failures],
             )
@@ -211,8 +231,8 @@ class RegisterService(Service):
             system = uow.systems.add(
                 NewSystem(organisation_id=org.id, details=details, lifecycle_stage=stage, at=now)
             )
-            # Registering straight into deployment or use passes the same gates.
-            self._gate(uow, system, details, stage)
+            # Registering straight into a live stage passes the same gates.
+            self._gate(uow, system, details, system.lifecycle_stage)
             snapshot = details.snapshot()
             uow.systems.add_revision(
                 Revision(
@@ -265,7 +285,7 @@ class RegisterService(Service):
         note = _check_reason(note, "note")
         now = self.clock()
         with self.uow_factory() as uow:
-            system, org = self._load(uow, actor, system_id)
+            system, org = self._load(uow, actor, system_id, lock=True)
             authorize(actor, Action.SYSTEM_UPDATE, org)
             if expected_revision is not None and expected_revision != system.revision:
                 raise Conflict(
@@ -279,6 +299,10 @@ class RegisterService(Service):
             changed = changed_fields(before, after)
             if not changed and not significant_reason:
                 return system
+            if system.lifecycle_stage in LIVE_STAGES:
+                self._gate(uow, system, details, system.lifecycle_stage)
+            if system.publication_state is PublicationState.PUBLISHED:
+                self._check_publishable(details)
             significant = is_significant(changed) or bool(significant_reason)
             if significant and not significant_reason:
                 significant_reason = "Changed: " + ", ".join(
@@ -336,7 +360,7 @@ class RegisterService(Service):
         reason = _check_reason(reason, required=True)
         now = self.clock()
         with self.uow_factory() as uow:
-            system, org = self._load(uow, actor, system_id)
+            system, org = self._load(uow, actor, system_id, lock=True)
             authorize(actor, Action.SYSTEM_FLAG_SIGNIFICANT, org)
             system.revision += 1
             system.updated_at = now
@@ -375,7 +399,7 @@ class RegisterService(Service):
         reason = _check_reason(reason, required=True)
         now = self.clock()
         with self.uow_factory() as uow:
-            system, org = self._load(uow, actor, system_id)
+            system, org = self._load(uow, actor, system_id, lock=True)
             authorize(actor, Action.SYSTEM_TRANSITION, org)
             source = system.lifecycle_stage
             if not transition_allowed(source, target):
@@ -408,13 +432,23 @@ class RegisterService(Service):
             uow.commit()
             return system
 
+    @staticmethod
+    def _check_publishable(details: SystemDetails) -> None:
+        missing = {
+            f: f"{label} must be filled in while the system is published."
+            for f, label in PUBLICATION_REQUIRED
+            if not str(getattr(details, f)).strip()
+        }
+        if missing:
+            raise Invalid.from_fields(missing)
+
     def set_publication(
         self, actor: Principal, system_id: int, state: PublicationState
     ) -> AISystem:
         """Publish to the public register, withdraw to draft, or archive."""
         now = self.clock()
         with self.uow_factory() as uow:
-            system, org = self._load(uow, actor, system_id)
+            system, org = self._load(uow, actor, system_id, lock=True)
             authorize(actor, Action.SYSTEM_PUBLISH, org)
             current = system.publication_state
             if state is current:
@@ -424,13 +458,7 @@ class RegisterService(Service):
                     {"publication_state": f"A {current.value} system cannot become {state.value}."}
                 )
             if state is PublicationState.PUBLISHED:
-                missing = {
-                    f: f"{label} must be filled in before the system is published."
-                    for f, label in PUBLICATION_REQUIRED
-                    if not str(getattr(system.details, f)).strip()
-                }
-                if missing:
-                    raise Invalid.from_fields(missing)
+                self._check_publishable(system.details)
                 system.published_at = system.published_at or now
             before = system_state(system)
             system.publication_state = state
@@ -456,7 +484,7 @@ class RegisterService(Service):
         reason = _check_reason(reason, required=True)
         now = self.clock()
         with self.uow_factory() as uow:
-            system, org = self._load(uow, actor, system_id)
+            system, org = self._load(uow, actor, system_id, lock=True)
             authorize(actor, Action.SYSTEM_CLASSIFY_RISK, org)
             if system.risk_level is level:
                 return system
@@ -480,7 +508,7 @@ class RegisterService(Service):
     def delete(self, actor: Principal, system_id: int) -> None:
         """Delete a draft that was never published; published records are archived instead."""
         with self.uow_factory() as uow:
-            system, org = self._load(uow, actor, system_id)
+            system, org = self._load(uow, actor, system_id, lock=True)
             authorize(actor, Action.SYSTEM_DELETE, org)
             if system.publication_state is not PublicationState.DRAFT or system.published_at:
                 raise Conflict(

@@ -124,8 +124,11 @@ class SqlOrganisationRepository:
         ).scalar_one()
         return Organisation(org_id, name, slug, kind, country, at)
 
-    def get(self, org_id: int) -> Organisation | None:
-        row = self.conn.execute(select(organisations).where(organisations.c.id == org_id)).first()
+    def get(self, org_id: int, for_update: bool = False) -> Organisation | None:
+        q = select(organisations).where(organisations.c.id == org_id)
+        if for_update:
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
         return _org(row) if row else None
 
     def get_by_slug(self, slug: str) -> Organisation | None:
@@ -462,8 +465,11 @@ class SqlSystemRepository:
             updated_at=new.at,
         )
 
-    def get(self, system_id: int) -> AISystem | None:
-        row = self.conn.execute(select(ai_systems).where(ai_systems.c.id == system_id)).first()
+    def get(self, system_id: int, for_update: bool = False) -> AISystem | None:
+        q = select(ai_systems).where(ai_systems.c.id == system_id)
+        if for_update:
+            q = q.with_for_update()  # PostgreSQL row lock; SQLite writers are serialised
+        row = self.conn.execute(q).first()
         return _system(row._mapping) if row else None
 
     def save(self, system: AISystem) -> None:
