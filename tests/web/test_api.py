@@ -15,15 +15,6 @@ from tests.factories import complete_details
 Headers = dict[str, str]
 
 
-@pytest.fixture
-def as_user(container: Container, world: World) -> Callable[[str], Headers]:
-    def headers(email: str) -> Headers:
-        token = container.accounts.create_token(world[email], "tests").token
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
 def complete_body(world: World, **changes: Any) -> dict[str, Any]:
     return {"organisation_id": world.city.id, **complete_details().snapshot(), **changes}
 

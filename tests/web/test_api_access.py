@@ -22,15 +22,6 @@ from tests.factories import complete_details
 Headers = dict[str, str]
 
 
-@pytest.fixture
-def as_user(container: Container, world: World) -> Callable[[str], Headers]:
-    def headers(email: str) -> Headers:
-        token = container.accounts.create_token(world[email], "tests").token
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
 def ledger_size(container: Container) -> int:
     report = container.ledger.verify()
     assert report.ok

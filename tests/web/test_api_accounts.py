@@ -16,15 +16,6 @@ Headers = dict[str, str]
 
 
 @pytest.fixture
-def as_user(container: Container, world: World) -> Callable[[str], Headers]:
-    def headers(email: str) -> Headers:
-        token = container.accounts.create_token(world[email], "tests").token
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
-@pytest.fixture
 def root(container: Container, world: World) -> Headers:
     """A platform administrator's token."""
     user = container.accounts.create_user(

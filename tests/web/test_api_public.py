@@ -20,15 +20,6 @@ Headers = dict[str, str]
 
 
 @pytest.fixture
-def as_user(container: Container, world: World) -> Callable[[str], Headers]:
-    def headers(email: str) -> Headers:
-        token = container.accounts.create_token(world[email], "tests").token
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
-@pytest.fixture
 def register(container: Container, world: World) -> dict[str, int]:
     """A draft, two published systems (one in the agency) and an archived one."""
     city_editor = world["city-editor@example.org"]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Depends, Query
 from starlette.datastructures import FormData
 
+from ombud.domain.lifecycle import LifecycleStage
+from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import (
     DETAIL_FIELDS,
     FIELD_LABELS,
@@ -14,6 +17,7 @@ from ombud.domain.systems import (
     DataRole,
     DataSource,
     DecisionRole,
+    RiskLevel,
     ScopeExemption,
     Sector,
     Sourcing,
@@ -43,15 +47,29 @@ def text(form: FormData, name: str) -> str:
     return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
+def _not_a_choice(raw: str, name: str, enum_type: type[enum.Enum]) -> str:
+    allowed = ", ".join(str(m.value) for m in enum_type)
+    label = FIELD_LABELS.get(name, name)
+    return f"'{raw[:50]}' is not a valid choice for {label}: use one of {allowed}."
+
+
 def choice(form: FormData, name: str, enum_type: type[E], errors: dict[str, str]) -> E | None:
+    """The submitted member of ``enum_type``, or None with a message in ``errors``."""
     raw = text(form, name)
     try:
         return enum_type(raw)
     except ValueError:
-        allowed = ", ".join(str(m.value) for m in enum_type)
-        label = FIELD_LABELS.get(name, name)
-        errors[name] = f"'{raw}' is not a valid choice for {label}: use one of {allowed}."
+        errors[name] = _not_a_choice(raw, name, enum_type)
         return None
+
+
+def required_choice(form: FormData, name: str, enum_type: type[E]) -> E:
+    """The submitted member of ``enum_type``; Invalid naming the field otherwise."""
+    errors: dict[str, str] = {}
+    member = choice(form, name, enum_type, errors)
+    if member is None:
+        raise Invalid.from_fields(errors)
+    return member
 
 
 def data_source_rows(form: FormData) -> list[dict[str, Any]]:
@@ -129,10 +147,7 @@ def query_enum(raw: str, enum_type: type[E], name: str) -> E | None:
     try:
         return enum_type(raw)
     except ValueError:
-        allowed = ", ".join(str(m.value) for m in enum_type)
-        raise Invalid.from_fields(
-            {name: f"'{raw[:50]}' is not a valid {name}: use one of {allowed}."}, "query"
-        ) from None
+        raise Invalid.from_fields({name: _not_a_choice(raw, name, enum_type)}, "query") from None
 
 
 def query_int(raw: str, name: str) -> int | None:
@@ -141,3 +156,39 @@ def query_int(raw: str, name: str) -> int | None:
     if not raw.isdigit() or len(raw) > 18:
         raise Invalid.from_fields({name: f"'{raw[:50]}' is not a valid {name} id."}, "query")
     return int(raw)
+
+
+QueryText = Annotated[str, Query(max_length=200)]
+QueryChoice = Annotated[str, Query(max_length=40)]
+
+
+def register_filter(
+    q: QueryText = "",
+    organisation: QueryChoice = "",
+    sector: QueryChoice = "",
+    stage: QueryChoice = "",
+    risk: QueryChoice = "",
+) -> SystemFilter:
+    """The register's search parameters; an empty value means no filter."""
+    return SystemFilter(
+        organisation_id=query_int(organisation, "organisation"),
+        sector=query_enum(sector, Sector, "sector"),
+        lifecycle_stage=query_enum(stage, LifecycleStage, "stage"),
+        risk_level=query_enum(risk, RiskLevel, "risk"),
+        text=q,
+    )
+
+
+RegisterFilter = Annotated[SystemFilter, Depends(register_filter)]
+
+
+def filter_values(flt: SystemFilter) -> dict[str, Any]:
+    """The filter as the search forms show it."""
+    return {
+        "q": flt.text,
+        "organisation": flt.organisation_id,
+        "sector": flt.sector,
+        "stage": flt.lifecycle_stage,
+        "risk": flt.risk_level,
+        "publication": flt.publication_state,
+    }

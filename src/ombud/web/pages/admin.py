@@ -13,7 +13,7 @@ from ombud.domain.ports import LedgerFilter
 from ombud.errors import Conflict, Forbidden, Invalid
 from ombud.services.common import org_ref
 from ombud.web.deps import ContainerDep, PagePrincipal
-from ombud.web.forms import text
+from ombud.web.forms import required_choice, text
 from ombud.web.templating import redirect, render
 
 router = APIRouter(prefix="/admin")
@@ -97,11 +97,7 @@ async def change_role(
     request: Request, org_id: int, user_id: int, c: ContainerDep, principal: PagePrincipal
 ) -> Response:
     form = await request.form()
-    raw = text(form, "role")
-    try:
-        role = Role(raw)
-    except ValueError:
-        raise Invalid.from_fields({"role": f"'{raw}' is not a role."}) from None
+    role = required_choice(form, "role", Role)
     member = next((u for u, _ in c.accounts.members(principal, org_id) if u.id == user_id), None)
     if member is None:
         raise Invalid.from_fields({"user": "This person is not a member."})

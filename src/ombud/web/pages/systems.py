@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -9,18 +10,24 @@ from fastapi.responses import HTMLResponse, Response
 
 from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.lifecycle import INITIAL_STAGES, LifecycleStage
-from ombud.domain.ports import SystemFilter
-from ombud.domain.systems import PublicationState, RiskLevel, Sector, SystemDetails
+from ombud.domain.systems import PublicationState, RiskLevel, SystemDetails
 from ombud.errors import Conflict, Invalid
 from ombud.services.common import org_ref
 from ombud.web.deps import ContainerDep, PagePrincipal
-from ombud.web.forms import details_from_form, query_enum, query_int, text
+from ombud.web.forms import (
+    QueryChoice,
+    RegisterFilter,
+    details_from_form,
+    filter_values,
+    query_enum,
+    required_choice,
+    text,
+)
 from ombud.web.templating import is_htmx, redirect, render
 
 router = APIRouter()
 
 PAGE_SIZE = 25
-Opt = Annotated[str, Query(max_length=40)]
 
 
 def _creatable_orgs(c: ContainerDep, principal: Principal) -> list[Any]:
@@ -36,36 +43,18 @@ def list_systems(
     request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
-    q: Annotated[str, Query(max_length=200)] = "",
-    organisation: Opt = "",
-    sector: Opt = "",
-    stage: Opt = "",
-    risk: Opt = "",
-    publication: Opt = "",
+    flt: RegisterFilter,
+    publication: QueryChoice = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    flt = SystemFilter(
-        organisation_id=query_int(organisation, "organisation"),
-        sector=query_enum(sector, Sector, "sector"),
-        lifecycle_stage=query_enum(stage, LifecycleStage, "stage"),
-        risk_level=query_enum(risk, RiskLevel, "risk"),
-        publication_state=query_enum(publication, PublicationState, "publication"),
-        text=q,
-    )
+    flt = replace(flt, publication_state=query_enum(publication, PublicationState, "publication"))
     result = c.register.list(principal, flt, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     readable = [o for o in c.accounts.list_organisations() if o.id in principal.readable_org_ids()]
     ctx = {
         "result": result,
         "page": page,
         "pages": max(1, -(-result.total // PAGE_SIZE)),
-        "filters": {
-            "q": q,
-            "organisation": flt.organisation_id,
-            "sector": flt.sector,
-            "stage": flt.lifecycle_stage,
-            "risk": flt.risk_level,
-            "publication": flt.publication_state,
-        },
+        "filters": filter_values(flt),
         "organisations": readable,
         "can_create": bool(_creatable_orgs(c, principal)),
     }
@@ -259,11 +248,7 @@ async def transition_system(
     request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
 ) -> Response:
     form = await request.form()
-    raw = text(form, "to_stage")
-    try:
-        target = LifecycleStage(raw)
-    except ValueError:
-        raise Invalid.from_fields({"to_stage": f"'{raw}' is not a lifecycle stage."}) from None
+    target = required_choice(form, "to_stage", LifecycleStage)
     c.register.transition(principal, system_id, target, text(form, "reason"))
     return redirect(request, f"/systems/{system_id}", f"Moved to {target.label}.")
 
@@ -273,11 +258,7 @@ async def publication(
     request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
 ) -> Response:
     form = await request.form()
-    raw = text(form, "state")
-    try:
-        state = PublicationState(raw)
-    except ValueError:
-        raise Invalid.from_fields({"state": f"'{raw}' is not a publication state."}) from None
+    state = required_choice(form, "state", PublicationState)
     c.register.set_publication(principal, system_id, state)
     return redirect(request, f"/systems/{system_id}", f"Publication state: {state.value}.")
 
@@ -296,11 +277,7 @@ async def classify_risk(
     request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
 ) -> Response:
     form = await request.form()
-    raw = text(form, "risk_level")
-    try:
-        level = RiskLevel(raw)
-    except ValueError:
-        raise Invalid.from_fields({"risk_level": f"'{raw}' is not a risk level."}) from None
+    level = required_choice(form, "risk_level", RiskLevel)
     c.register.classify_risk(principal, system_id, level, text(form, "reason"))
     return redirect(request, f"/systems/{system_id}", f"Risk level set to {level.value}.")
 

@@ -16,58 +16,32 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.ports import SystemFilter
-from ombud.domain.systems import RiskLevel, Sector
 from ombud.errors import NotFound
 from ombud.services.public_register import EXPORT_SCHEMA_VERSION, PUBLIC_FIELDS, public_record
 from ombud.web.deps import ContainerDep
 from ombud.web.errors import error_body
-from ombud.web.forms import query_enum, query_int
+from ombud.web.forms import RegisterFilter, filter_values
 from ombud.web.templating import is_htmx, render
 
 router = APIRouter()
 
 PAGE_SIZE = 20
-Opt = Annotated[str, Query(max_length=40)]
 CHUNK = 500
-Text = Annotated[str, Query(max_length=200)]
-
-
-def _filter(q: str, organisation: str, sector: str, stage: str, risk: str) -> SystemFilter:
-    return SystemFilter(
-        organisation_id=query_int(organisation, "organisation"),
-        sector=query_enum(sector, Sector, "sector"),
-        lifecycle_stage=query_enum(stage, LifecycleStage, "stage"),
-        risk_level=query_enum(risk, RiskLevel, "risk"),
-        text=q,
-    )
 
 
 @router.get("/register", response_class=HTMLResponse)
 def register(
     request: Request,
     c: ContainerDep,
-    q: Text = "",
-    organisation: Opt = "",
-    sector: Opt = "",
-    stage: Opt = "",
-    risk: Opt = "",
+    flt: RegisterFilter,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    flt = _filter(q, organisation, sector, stage, risk)
     result = c.public_register.search(flt, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     ctx = {
         "result": result,
         "page": page,
         "pages": max(1, -(-result.total // PAGE_SIZE)),
-        "filters": {
-            "q": q,
-            "organisation": flt.organisation_id,
-            "sector": flt.sector,
-            "stage": flt.lifecycle_stage,
-            "risk": flt.risk_level,
-        },
+        "filters": filter_values(flt),
         "organisations": c.public_register.publishing_organisations(),
     }
     template = "public/_results.html" if is_htmx(request) else "public/register.html"
@@ -122,29 +96,15 @@ def _csv_stream(records: Iterator[dict[str, Any]]) -> Iterator[bytes]:
 
 
 @router.get("/register.json")
-def export_json(
-    c: ContainerDep,
-    q: Text = "",
-    organisation: Opt = "",
-    sector: Opt = "",
-    stage: Opt = "",
-    risk: Opt = "",
-) -> Response:
+def export_json(c: ContainerDep, flt: RegisterFilter) -> Response:
     """All published systems (optionally filtered), streamed."""
-    records = c.public_register.iter_published(_filter(q, organisation, sector, stage, risk))
+    records = c.public_register.iter_published(flt)
     return StreamingResponse(_json_stream(records), media_type="application/json")
 
 
 @router.get("/register.csv")
-def export_csv(
-    c: ContainerDep,
-    q: Text = "",
-    organisation: Opt = "",
-    sector: Opt = "",
-    stage: Opt = "",
-    risk: Opt = "",
-) -> Response:
-    records = c.public_register.iter_published(_filter(q, organisation, sector, stage, risk))
+def export_csv(c: ContainerDep, flt: RegisterFilter) -> Response:
+    records = c.public_register.iter_published(flt)
     return StreamingResponse(
         _csv_stream(records),
         media_type="text/csv; charset=utf-8",

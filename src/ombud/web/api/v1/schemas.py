@@ -17,11 +17,9 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ombud.domain.access import OrganisationKind, Principal, Role
-from ombud.domain.accounts import PASSWORD_MAX, ApiToken, Organisation, User
-from ombud.domain.ledger import ChainReport, LedgerEntry
-from ombud.domain.lifecycle import GateFailure, LifecycleStage
+from ombud.domain.accounts import PASSWORD_MAX, Organisation, User
+from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import PageResult, SystemListing
-from ombud.domain.revisions import Transition
 from ombud.domain.systems import (
     LIST_MAX,
     LONG_TEXT_MAX,
@@ -61,6 +59,16 @@ Name = Annotated[str, Field(max_length=NAME_MAX)]
 ShortText = Annotated[str, Field(max_length=SHORT_TEXT_MAX)]
 LongText = Annotated[str, Field(max_length=LONG_TEXT_MAX)]
 Reason = Annotated[str, Field(max_length=REASON_MAX)]
+
+
+class DomainOut(BaseModel):
+    """A response read straight off a domain dataclass of the same field names."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def from_domain(cls, obj: object) -> Self:
+        return cls.model_validate(obj)
 
 
 class RequestModel(BaseModel):
@@ -226,20 +234,11 @@ class SystemPatch(RevisionExtras):
     interaction_notice: LongText | None = None
 
 
-class GateFailureOut(BaseModel):
+class GateFailureOut(DomainOut):
     gate: str
     message: str
     provision: str = Field(description="The provision that motivates the gate, e.g. coe-fc:14.2.b.")
     field: str | None
-
-    @classmethod
-    def from_domain(cls, failure: GateFailure) -> GateFailureOut:
-        return cls(
-            gate=failure.gate,
-            message=failure.message,
-            provision=failure.provision,
-            field=failure.field,
-        )
 
 
 class SystemDetailsOut(BaseModel):
@@ -375,18 +374,12 @@ class TransitionIn(RequestModel):
     reason: Reason = Field(description="Why the system moves (required; kept on the record).")
 
 
-class TransitionOut(BaseModel):
+class TransitionOut(DomainOut):
     at: UtcDateTime
     actor: str
     from_stage: LifecycleStage | None = Field(description="Null for the registration.")
     to_stage: LifecycleStage
     reason: str
-
-    @classmethod
-    def from_domain(cls, t: Transition) -> TransitionOut:
-        return cls(
-            at=t.at, actor=t.actor, from_stage=t.from_stage, to_stage=t.to_stage, reason=t.reason
-        )
 
 
 class TransitionPage(PageOut[TransitionOut]):
@@ -531,7 +524,7 @@ class TokenCreate(RequestModel):
     )
 
 
-class TokenOut(BaseModel):
+class TokenOut(DomainOut):
     id: int
     name: str
     prefix: str = Field(description="The first characters of the token, to recognise it.")
@@ -539,18 +532,6 @@ class TokenOut(BaseModel):
     expires_at: UtcDateTime | None
     revoked_at: UtcDateTime | None
     last_used_at: UtcDateTime | None
-
-    @classmethod
-    def from_domain(cls, t: ApiToken) -> TokenOut:
-        return cls(
-            id=t.id,
-            name=t.name,
-            prefix=t.prefix,
-            created_at=t.created_at,
-            expires_at=t.expires_at,
-            revoked_at=t.revoked_at,
-            last_used_at=t.last_used_at,
-        )
 
 
 class TokenPage(PageOut[TokenOut]):
@@ -620,24 +601,13 @@ class OrganisationCreate(RequestModel):
     country: str = Field("", max_length=2, description="ISO 3166 two-letter code.")
 
 
-class OrganisationOut(BaseModel):
+class OrganisationOut(DomainOut):
     id: int
     slug: str
     name: str
     kind: OrganisationKind
     country: str
     created_at: UtcDateTime
-
-    @classmethod
-    def from_domain(cls, o: Organisation) -> OrganisationOut:
-        return cls(
-            id=o.id,
-            slug=o.slug,
-            name=o.name,
-            kind=o.kind,
-            country=o.country,
-            created_at=o.created_at,
-        )
 
 
 class OrganisationPage(PageOut[OrganisationOut]):
@@ -716,7 +686,7 @@ class InvitationOut(MemberOut):
 # -- ledger --------------------------------------------------------------------
 
 
-class LedgerEntryOut(BaseModel):
+class LedgerEntryOut(DomainOut):
     seq: int
     at: UtcDateTime
     actor_id: int | None
@@ -730,34 +700,13 @@ class LedgerEntryOut(BaseModel):
     prev_hash: str
     hash: str
 
-    @classmethod
-    def from_domain(cls, e: LedgerEntry) -> LedgerEntryOut:
-        return cls(
-            seq=e.seq,
-            at=e.at,
-            actor_id=e.actor_id,
-            actor=e.actor,
-            action=e.action,
-            entity_type=e.entity_type,
-            entity_id=e.entity_id,
-            organisation_id=e.organisation_id,
-            before=e.before,
-            after=e.after,
-            prev_hash=e.prev_hash,
-            hash=e.hash,
-        )
-
 
 class LedgerPage(PageOut[LedgerEntryOut]):
     pass
 
 
-class ChainReportOut(BaseModel):
+class ChainReportOut(DomainOut):
     ok: bool
     checked: int = Field(description="Entries checked.")
     first_bad_seq: int | None = Field(description="The first entry that breaks the chain.")
     reason: str
-
-    @classmethod
-    def from_domain(cls, r: ChainReport) -> ChainReportOut:
-        return cls(ok=r.ok, checked=r.checked, first_bad_seq=r.first_bad_seq, reason=r.reason)
