@@ -236,10 +236,11 @@ def demo_load(
     with out.status("loading demo data (every record goes through the services)..."):
         report = c.demo.load()
     out.print(f"demo loaded: {report.organisations} organisations, {report.systems} AI systems")
-    table = Table("e-mail", "password", "roles", title="Demo accounts (for trying ombud only)")
+    # Plain lines, never cut to the terminal's width: people copy these.
+    out.print("Demo accounts (for trying ombud only):", highlight=False)
     for u in report.users:
-        table.add_row(u.email, u.password, ", ".join(u.roles))
-    out.print(table, width=max(out.width, 150))
+        line = f"  {u.email:<44} {u.password:<28} {', '.join(u.roles)}"
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 # -- ledger ---------------------------------------------------------------------
