@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ombud.adapters.db.tables import ai_systems, ledger_entries, ledger_head, memberships, users
-from ombud.domain.access import SYSTEM_PRINCIPAL, Action, Principal, Role
+from ombud.domain.access import SYSTEM_PRINCIPAL, Action, OrganisationKind, Principal, Role
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import PublicationState, RiskLevel
@@ -470,3 +470,56 @@ def test_public_register_shows_only_published_systems(container, mixed_register)
     for system_id in hidden:
         with pytest.raises(NotFound):
             pub.get(system_id)
+
+
+# Registering by organisation kind and role: every kind of coe-fc:3.1 actor
+# keeps a register; oversight bodies and parliaments never do.
+KIND_MAY_REGISTER = {
+    OrganisationKind.PUBLIC_AUTHORITY: True,
+    OrganisationKind.PRIVATE_ON_BEHALF_OF_PUBLIC: True,
+    OrganisationKind.PRIVATE_ACTOR: True,
+    OrganisationKind.OVERSIGHT_BODY: False,
+    OrganisationKind.PARLIAMENT: False,
+}
+ROLE_MAY_WRITE = {
+    Role.VIEWER: False,
+    Role.EDITOR: True,
+    Role.ASSESSOR: False,
+    Role.APPROVER: True,
+    Role.ADMIN: True,
+}
+ROLE_MAY_PUBLISH = {
+    Role.VIEWER: False,
+    Role.EDITOR: False,
+    Role.ASSESSOR: False,
+    Role.APPROVER: True,
+    Role.ADMIN: True,
+}
+
+
+@pytest.mark.parametrize("kind", list(OrganisationKind))
+def test_every_kind_and_role_registers_and_publishes_as_designed(container, kind):
+    org = container.accounts.create_organisation(SYSTEM_PRINCIPAL, f"Org {kind.value}", kind)
+    people = {}
+    for role in Role:
+        email = f"{role.value}@{kind.value.replace('_', '-')}.example"
+        container.accounts.create_user(SYSTEM_PRINCIPAL, email, "correct horse battery")
+        container.accounts.set_role(SYSTEM_PRINCIPAL, org.id, email, role)
+        people[role] = container.accounts.principal_for_email(email)
+    for role, principal in people.items():
+        expected = KIND_MAY_REGISTER[kind] and ROLE_MAY_WRITE[role]
+        if expected:
+            system = container.register.create(
+                principal, org.id, complete_details(f"{kind.value} {role.value}")
+            )
+            publisher_may = ROLE_MAY_PUBLISH[role]
+            if publisher_may:
+                container.register.set_publication(principal, system.id, PublicationState.PUBLISHED)
+            else:
+                with pytest.raises(Forbidden):
+                    container.register.set_publication(
+                        principal, system.id, PublicationState.PUBLISHED
+                    )
+        else:
+            with pytest.raises(Forbidden):
+                container.register.create(principal, org.id, complete_details("refused"))
