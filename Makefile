@@ -52,7 +52,7 @@ test: install chromium postgres lint
 	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider
 
 bench: install postgres
-	@for b in bench/*.py; do echo "# $$b"; $(PY) $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "# $$b"; $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -15,183 +15,24 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import random
 import socket
 import statistics
-import tempfile
 import threading
 import time
 import tracemalloc
-import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import uvicorn
-from sqlalchemy import insert
 
-from ombud.adapters.db.tables import ai_systems, organisations
-from ombud.bootstrap import Container, bootstrap
-from ombud.config import Environment, Settings
+from _common import SECTORS, STAGES, WORDS, database, seed
+from ombud.bootstrap import Container
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
-from ombud.domain.systems import RiskLevel, Sector
+from ombud.domain.systems import Sector
 from ombud.web.app import create_app
 from ombud.web.public.register import _json_stream
-
-PG_ADMIN = os.environ.get("OMBUD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
-WORDS = [
-    "fraud",
-    "risk",
-    "scoring",
-    "benefit",
-    "claims",
-    "chatbot",
-    "translation",
-    "facial",
-    "recognition",
-    "events",
-    "policing",
-    "hotspot",
-    "forecast",
-    "cv",
-    "screening",
-    "ranking",
-    "candidates",
-    "school",
-    "allocation",
-    "traffic",
-    "lights",
-    "tax",
-    "anomaly",
-    "sepsis",
-    "warning",
-    "housing",
-    "asylum",
-    "transcription",
-    "court",
-    "anonymisation",
-    "parking",
-    "plates",
-    "energy",
-    "demand",
-    "library",
-    "recommendation",
-    "deepfake",
-    "election",
-    "integrity",
-]
-STAGES = [s for s in LifecycleStage]
-SECTORS = [s for s in Sector]
-RISKS = [r for r in RiskLevel]
-
-
-def settings_for(url: str, data_dir: Path) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        env=Environment.TEST,
-        database_url=url,
-        data_dir=data_dir,
-        secret_key="bench-" + "x" * 40,
-        public_rate_limit="off",
-        login_rate_limit="off",
-    )
-
-
-def seed(c: Container, n: int, rng: random.Random) -> None:
-    now = time.time()
-    with c.engines.write.begin() as conn:
-        org_ids = []
-        for i in range(50):
-            org_ids.append(
-                conn.execute(
-                    insert(organisations)
-                    .values(
-                        name=f"Bench organisation {i}",
-                        slug=f"bench-{i}",
-                        kind="public_authority",
-                        country="SE",
-                        created_at=_dt(now),
-                    )
-                    .returning(organisations.c.id)
-                ).scalar_one()
-            )
-    batch: list[dict[str, Any]] = []
-    for i in range(n):
-        words = rng.sample(WORDS, 6)
-        name = " ".join(words[:3]).capitalize() + f" {i}"
-        purpose = "Supports " + " ".join(words) + " decisions for residents and staff."
-        org = rng.choice(org_ids)
-        batch.append(
-            {
-                "organisation_id": org,
-                "name": name,
-                "purpose": purpose,
-                "intended_use": "Caseworkers review every output.",
-                "deployment_context": "",
-                "sector": rng.choice(SECTORS).value,
-                "legal_basis": "Act 12, section 3.",
-                "decisions": "",
-                "decision_role": "human_decides_with_ai_support",
-                "effect_on_people": "",
-                "human_oversight": "A person reviews every case.",
-                "affected_groups": ["residents"],
-                "affects_children": False,
-                "affects_persons_with_disabilities": False,
-                "data_sources": [
-                    {
-                        "name": "Case records",
-                        "role": "training",
-                        "provenance": "own",
-                        "personal_data": True,
-                        "special_categories": False,
-                        "description": "",
-                    }
-                ],
-                "model_technique": "Gradient boosting",
-                "provider": "In house",
-                "vendor": "",
-                "sourcing": "built_in_house",
-                "scope_exemption": "none",
-                "scope_justification": "",
-                "military_use": False,
-                "autonomy_in_critical_functions": False,
-                "risks_and_safeguards": "",
-                "contact_point": "ai@example.org",
-                "contest_information": "Write to us.",
-                "interaction_notice": "",
-                "lifecycle_stage": rng.choice(STAGES).value,
-                "publication_state": "published",
-                "risk_level": rng.choice(RISKS).value,
-                "revision": 1,
-                "created_at": _dt(now),
-                "updated_at": _dt(now - rng.random() * 3e7),
-                "published_at": _dt(now),
-                "search_text": f"{name} {purpose} bench organisation {org}".lower(),
-            }
-        )
-        if len(batch) == 5000:
-            with c.engines.write.begin() as conn:
-                conn.execute(insert(ai_systems), batch)
-            batch = []
-    if batch:
-        with c.engines.write.begin() as conn:
-            conn.execute(insert(ai_systems), batch)
-    if c.engines.dialect == "postgresql":
-        with c.engines.write.connect() as conn:
-            conn.exec_driver_sql("ANALYZE ai_systems")
-            conn.commit()
-    else:
-        with c.engines.write.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
-
-
-def _dt(ts: float) -> Any:
-    from datetime import datetime
-
-    return datetime.utcfromtimestamp(ts)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -309,29 +150,11 @@ def _flt(q: dict[str, str]) -> SystemFilter:
 
 def run(backend: str, n: int, rounds: int) -> dict[str, Any]:
     rng = random.Random(1234)
-    with tempfile.TemporaryDirectory() as tmp:
-        admin = None
-        name = ""
-        if backend == "sqlite":
-            url = f"sqlite:///{tmp}/bench.db"
-        else:
-            name = f"ombud_bench_{uuid.uuid4().hex[:8]}"
-            admin = psycopg.connect(PG_ADMIN, autocommit=True)
-            admin.execute(f'CREATE DATABASE "{name}"')
-            url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-        try:
-            c = bootstrap(settings_for(url, Path(tmp)), fast_password_hashing=True)
-            c.migrations.upgrade()
-            t0 = time.perf_counter()
-            seed(c, n, rng)
-            seeded = time.perf_counter() - t0
-            result = {"seed_s": round(seeded, 1), **measure(c, n, rng, rounds)}
-            c.close()
-            return result
-        finally:
-            if admin is not None:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.close()
+    with database(backend) as c:
+        t0 = time.perf_counter()
+        seed(c, n, rng)
+        seeded = time.perf_counter() - t0
+        return {"seed_s": round(seeded, 1), **measure(c, n, rng, rounds)}
 
 
 def main() -> None:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from ombud.adapters.catalogue import load_catalogue
 from ombud.adapters.db import migrate
 from ombud.adapters.db.engine import Engines, make_engines
 from ombud.adapters.db.uow import SqlUnitOfWorkFactory
 from ombud.adapters.demo_data import read_demo_data
+from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
+from ombud.adapters.rules import load_requirements, load_rules
 from ombud.config import Settings, load_settings
+from ombud.domain.applicability import ApplicabilityRule
+from ombud.domain.compliance import Requirement
+from ombud.domain.instruments import Catalogue
 from ombud.services.accounts import AccountsService
+from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
+from ombud.services.instruments import InstrumentsService
 from ombud.services.ledger import LedgerService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService
@@ -50,9 +59,22 @@ class Container:
     public_register: PublicRegisterService
     ledger: LedgerService
     demo: DemoService
+    instruments: InstrumentsService
+    compliance: ComplianceService
 
     def close(self) -> None:
         self.engines.dispose()
+
+
+@lru_cache(maxsize=1)
+def shipped_catalogue() -> tuple[Catalogue, tuple[ApplicabilityRule, ...], tuple[Requirement, ...]]:
+    """The catalogue, rules and requirements shipped with ombud, validated once.
+
+    An invalid file raises SchemaError naming file, line and field: ombud refuses
+    to start rather than serve a half-loaded catalogue.
+    """
+    catalogue = load_catalogue()
+    return catalogue, load_rules(catalogue), load_requirements(catalogue)
 
 
 def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = False) -> Container:
@@ -65,6 +87,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     hasher = Argon2PasswordHasher(fast=fast_password_hashing)
     accounts = AccountsService(uow, hasher, session_hours=settings.session_hours)
     register = RegisterService(uow)
+    catalogue, rules, requirements = shipped_catalogue()
     return Container(
         settings=settings,
         engines=engines,
@@ -74,4 +97,6 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         public_register=PublicRegisterService(uow),
         ledger=LedgerService(uow),
         demo=DemoService(accounts, register, read_demo_data),
+        instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
+        compliance=ComplianceService(uow, catalogue, rules, requirements),
     )

@@ -61,10 +61,25 @@ def test_openapi_document_lists_every_path_and_is_complete(api: TestClient) -> N
         "/lifecycle",
         "/public/systems",
         "/public/systems/{system_id}",
+        "/instruments",
+        "/provisions/{provision_id}",
+        "/requirements",
+        "/systems/{system_id}/compliance",
+        "/organisations/{ref}/compliance",
     } <= set(doc["paths"])
     schemas = doc["components"]["schemas"]
     assert doc["components"]["securitySchemes"]["PersonalToken"]["scheme"] == "bearer"
-    public = {"/auth/token", "/lifecycle", "/public/systems", "/public/systems/{system_id}"}
+    public = {
+        "/auth/token",
+        "/lifecycle",
+        "/public/systems",
+        "/public/systems/{system_id}",
+        "/instruments",
+        "/instruments/{instrument_id}",
+        "/provisions",
+        "/provisions/{provision_id}",
+        "/requirements",
+    }
     for path, operations in doc["paths"].items():
         for method, op in operations.items():
             where = f"{method.upper()} {path}"

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ombud.bootstrap import Container, bootstrap
+from ombud.cli.common import AsOption, as_user, container, err, handles_errors, out
+from ombud.cli.instruments import compliance, instruments_app
 from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import LedgerFilter, SystemFilter
 from ombud.domain.systems import PublicationState
-from ombud.errors import Invalid, OmbudError
+from ombud.errors import Invalid
 
 app = typer.Typer(no_args_is_help=True, help="ombud: AI systems register, oversight and remedies.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")
@@ -32,48 +30,8 @@ app.add_typer(org_app, name="org")
 app.add_typer(demo_app, name="demo")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(systems_app, name="systems")
-
-out = Console()
-err = Console(stderr=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn ombud errors into one clear line on stderr and the error's exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except Invalid as exc:
-            err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-            for p in exc.problems:
-                err.print(f"  {'.'.join(str(x) for x in p.loc[1:])}: {p.message}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-        except OmbudError as exc:
-            err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
-
-def container() -> Container:
-    return bootstrap()
-
-
-def as_user(c: Container, email: str | None) -> Principal:
-    """Act as a named account (its roles apply) or, without one, as the platform operator."""
-    if not email:
-        return SYSTEM_PRINCIPAL
-    return c.accounts.principal_for_email(email)
-
-
-AsOption = Annotated[
-    str | None, typer.Option("--as", help="Act as this account (e-mail); its roles apply.")
-]
-
+app.add_typer(instruments_app, name="instruments")
+app.command("compliance")(compliance)
 
 # -- server -------------------------------------------------------------------
 

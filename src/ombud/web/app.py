@@ -13,8 +13,8 @@ from ombud.bootstrap import Container, bootstrap
 from ombud.web.api.v1 import create_api
 from ombud.web.deps import RateLimits, csrf_protect
 from ombud.web.errors import install_page_handlers
-from ombud.web.pages import admin, auth, home, systems
-from ombud.web.public import register
+from ombud.web.pages import admin, auth, compliance, home, systems
+from ombud.web.public import instruments, register
 from ombud.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -43,6 +43,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(systems.router, dependencies=csrf)
     app.include_router(admin.router, dependencies=csrf)
     app.include_router(register.router, dependencies=csrf)
+    app.include_router(instruments.router)
+    app.include_router(compliance.router)
 
     api = create_api(container, app.state.rate_limits)
     app.mount("/api/v1", api)

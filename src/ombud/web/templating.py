@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from ombud.domain.access import OrganisationKind, Role
+from ombud.domain.instruments import Topic
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import (
     FIELD_LABELS,
@@ -74,10 +75,16 @@ def fmt_date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "—"
 
 
+def provision_href(provision_id: str) -> str:
+    """/instruments/coe-fc#16.2.g for coe-fc:16.2.g; /instruments/ipu-148 for ipu-148."""
+    instrument, _, ref = provision_id.partition(":")
+    return f"/instruments/{quote(instrument)}" + (f"#{quote(ref)}" if ref else "")
+
+
 def provision_link(provision_id: str) -> Markup:
-    """A provision ID, marked up for the instruments catalogue to link once it is served."""
-    return Markup('<cite class="provision" data-provision="{}">{}</cite>').format(
-        provision_id, provision_id
+    """A cited provision as a link to its place in the instruments catalogue."""
+    return Markup('<a class="provision" href="{}">{}</a>').format(
+        provision_href(provision_id), provision_id
     )
 
 
@@ -117,9 +124,15 @@ TEMPLATES.env.globals.update(
     DataRole=DataRole,
     Role=Role,
     OrganisationKind=OrganisationKind,
+    Topic=Topic,
 )
 TEMPLATES.env.filters.update(
-    label=label, dt=fmt_dt, date=fmt_date, provision=provision_link, show=show_value
+    label=label,
+    dt=fmt_dt,
+    date=fmt_date,
+    provision=provision_link,
+    provision_href=provision_href,
+    show=show_value,
 )
 
 

@@ -1,0 +1,100 @@
+"""Load YAML and validate it with pydantic, reporting errors by file, line and field.
+
+A refusal reads like ``coe-fc.yaml:412: provisions[57].kind: Input should be
+'obligation', 'recommendation', ...`` so the person fixing the file goes straight
+to the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ombud.errors import FieldProblem, Invalid
+
+M = TypeVar("M", bound=BaseModel)
+Path_ = tuple[str | int, ...]
+
+
+class SchemaError(Invalid):
+    """A data file (catalogue, rules, templates) that does not match its schema."""
+
+
+def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*path, key)] = key_node.start_mark.line + 1
+            _lines(value_node, (*path, key), out)
+            out[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, (*path, i), out)
+
+
+def read_yaml(path: Path | str, text: str | None = None) -> tuple[Any, dict[Path_, int]]:
+    """The data of a YAML file and a map from each path in it to its line number."""
+    name = Path(path).name
+    source = text if text is not None else Path(path).read_text("utf-8")
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SchemaError(
+            f"{name}:{line}: not valid YAML: {problem}",
+            [FieldProblem(("file", name, "line", line), f"not valid YAML: {problem}")],
+        ) from None
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        _lines(node, (), lines)
+    return data, lines
+
+
+def _line_of(loc: Path_, lines: dict[Path_, int]) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 0
+
+
+def format_loc(loc: Path_) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def validate(model: type[M], path: Path | str, text: str | None = None) -> M:
+    """Parse and validate one file; SchemaError names file, line and field for each problem."""
+    name = Path(path).name
+    data, lines = read_yaml(path, text)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(
+                p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function"))
+            )
+            line = _line_of(loc, lines)
+            problems.append(
+                FieldProblem(("file", name, "line", line, *loc), f"{format_loc(loc)}: {err['msg']}")
+            )
+        first = problems[0]
+        raise SchemaError(
+            f"{name}:{first.loc[3]}: {first.message}"
+            + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""),
+            problems,
+        ) from None
+
+
+def describe(error: SchemaError) -> list[str]:
+    """One line per problem: ``file:line: field: message``."""
+    return [f"{p.loc[1]}:{p.loc[3]}: {p.message}" for p in error.problems]

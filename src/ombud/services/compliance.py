@@ -1,0 +1,187 @@
+"""Applicability and the compliance matrix, per system and per organisation.
+
+For one AI system: which instruments apply and why (declarative rules), and for
+each requirement that traces back to them, its status with the evidence or the
+reason. An oversight body reads the matrix of every organisation in its
+jurisdiction (coe-fc:26).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ombud.domain.access import Action, Principal, is_allowed
+from ombud.domain.accounts import Organisation
+from ombud.domain.applicability import (
+    ApplicabilityRule,
+    InstrumentApplicability,
+    decide,
+    facts_of,
+)
+from ombud.domain.compliance import (
+    Evidence,
+    EvidenceResult,
+    MatrixPlan,
+    Requirement,
+    RequirementResult,
+    Status,
+    evaluate,
+    summarise,
+)
+from ombud.domain.instruments import Catalogue, Topic
+from ombud.domain.ports import SystemFilter, SystemListing, UnitOfWork, UnitOfWorkFactory
+from ombud.domain.systems import AISystem
+from ombud.errors import Forbidden, NotFound
+from ombud.services.common import Service, get_org, org_ref
+
+Evaluated = tuple[dict[str, InstrumentApplicability], list[RequirementResult]]
+
+
+@dataclass(frozen=True)
+class ComplianceFilter:
+    instrument: str | None = None
+    topic: Topic | None = None
+
+
+@dataclass(frozen=True)
+class SystemCompliance:
+    system: AISystem
+    organisation: Organisation
+    applicability: dict[str, InstrumentApplicability]
+    results: list[RequirementResult]
+
+    @property
+    def counts(self) -> dict[Status, int]:
+        return summarise(self.results)
+
+
+@dataclass
+class RequirementTally:
+    requirement: Requirement
+    counts: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
+
+
+@dataclass(frozen=True)
+class OrganisationCompliance:
+    organisation: Organisation
+    systems: list[SystemCompliance]
+    by_requirement: list[RequirementTally]
+
+    @property
+    def counts(self) -> dict[Status, int]:
+        total = dict.fromkeys(Status, 0)
+        for s in self.systems:
+            for status, n in s.counts.items():
+                total[status] += n
+        return total
+
+
+class ComplianceService(Service):
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        catalogue: Catalogue,
+        rules: tuple[ApplicabilityRule, ...],
+        requirements: tuple[Requirement, ...],
+    ) -> None:
+        super().__init__(uow_factory)
+        self.catalogue = catalogue
+        self.rules = rules
+        self.requirements = requirements
+        self._instrument_ids = tuple(i.id for i in catalogue.instruments)
+        self._plan = MatrixPlan([r.when for r in rules], requirements)
+
+    def evidence_facts(self, uow: UnitOfWork, system: AISystem) -> dict[str, Any]:
+        """Evidence held by other areas (assessments, audits, complaints), keyed as in
+        domain/compliance.py EVIDENCE_FACTS. None of those areas exists yet."""
+        return {}
+
+    def _selected(self, flt: ComplianceFilter) -> list[Requirement]:
+        out = []
+        for r in self.requirements:
+            if flt.instrument and flt.instrument not in r.instruments:
+                continue
+            if flt.topic and flt.topic not in r.topics:
+                continue
+            out.append(r)
+        return out
+
+    def assess(
+        self,
+        system: AISystem,
+        organisation: Organisation,
+        requirements: list[Requirement],
+        extra: dict[str, Any] | None = None,
+        memo: dict[tuple[Any, ...], Evaluated] | None = None,
+    ) -> SystemCompliance:
+        """Pure evaluation of one system (no database): used per system and in bulk.
+
+        ``memo`` shares the evaluation between systems with the same profile
+        (MatrixPlan.signature) within one matrix.
+        """
+        facts = facts_of(system, organisation)
+        facts.update(extra or {})
+        key = self._plan.signature(facts) if memo is not None else None
+        found = memo.get(key) if memo is not None and key is not None else None
+        if found is None:
+            applicability = decide(self._instrument_ids, self.rules, facts)
+            checked: dict[Evidence, EvidenceResult] = {}
+            results = [evaluate(r, facts, applicability, checked) for r in requirements]
+            found = (applicability, results)
+            if memo is not None and key is not None:
+                memo[key] = found
+        return SystemCompliance(system, organisation, found[0], found[1])
+
+    def for_system(
+        self, actor: Principal, system_id: int, flt: ComplianceFilter | None = None
+    ) -> SystemCompliance:
+        flt = flt or ComplianceFilter()
+        self._check_filter(flt)
+        with self.uow_factory(readonly=True) as uow:
+            system = uow.systems.get(system_id)
+            if system is None:
+                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+            org = get_org(uow, system.organisation_id)
+            if not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
+                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+            extra = self.evidence_facts(uow, system)
+        return self.assess(system, org, self._selected(flt), extra)
+
+    def for_organisation(
+        self, actor: Principal, organisation_id: int, flt: ComplianceFilter | None = None
+    ) -> OrganisationCompliance:
+        """Every system of the organisation, streamed from the database in batches."""
+        flt = flt or ComplianceFilter()
+        self._check_filter(flt)
+        requirements = self._selected(flt)
+        with self.uow_factory(readonly=True) as uow:
+            org = get_org(uow, organisation_id)
+            if not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
+                raise Forbidden(f"You may not read the records of {org.name}.")
+            memo: dict[tuple[Any, ...], Evaluated] = {}
+            systems = [
+                self.assess(
+                    listing.system,
+                    org,
+                    requirements,
+                    self.evidence_facts(uow, listing.system),
+                    memo,
+                )
+                for listing in self._listings(uow, org.id)
+            ]
+        tallies = {r.id: RequirementTally(r) for r in requirements}
+        for s in systems:
+            for result in s.results:
+                tallies[result.requirement.id].counts[result.status] += 1
+        return OrganisationCompliance(org, systems, list(tallies.values()))
+
+    @staticmethod
+    def _listings(uow: UnitOfWork, org_id: int) -> Iterator[SystemListing]:
+        return uow.systems.iter_listings(SystemFilter(organisation_id=org_id))
+
+    def _check_filter(self, flt: ComplianceFilter) -> None:
+        if flt.instrument and flt.instrument not in self._instrument_ids:
+            known = ", ".join(self._instrument_ids)
+            raise NotFound(f"No instrument '{flt.instrument}'. Known: {known}.")
