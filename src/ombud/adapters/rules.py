@@ -49,6 +49,8 @@ class ConditionModel(_Strict):
     equals: Any = None
     in_: list[Any] | None = Field(None, alias="in")
     filled: bool | None = None
+    contains: Any = None
+    at_least: float | None = None
     all: list[ConditionModel] | None = None
     any: list[ConditionModel] | None = None
     not_: ConditionModel | None = Field(None, alias="not")
@@ -59,14 +61,29 @@ class ConditionModel(_Strict):
         if self.field is not None:
             if combinators:
                 raise ValueError("a condition is either a field test or all/any/not, not both")
-            if self.field not in KNOWN_FACTS:
+            # Dotted fields (answers.x, system.y) belong to templates, checked there.
+            if "." not in self.field and self.field not in KNOWN_FACTS:
                 raise ValueError(f"unknown field {self.field!r}")
-            tests = [self.equals is not None, self.in_ is not None, self.filled is not None]
+            tests = [
+                self.equals is not None,
+                self.in_ is not None,
+                self.filled is not None,
+                self.contains is not None,
+                self.at_least is not None,
+            ]
             if sum(tests) != 1:
-                raise ValueError("a field test needs exactly one of equals, in, filled")
+                raise ValueError(
+                    "a field test needs exactly one of equals, in, filled, contains, at_least"
+                )
         elif len(combinators) != 1:
             raise ValueError("give a field test, or exactly one of all, any, not")
         return self
+
+    def fields(self) -> set[str]:
+        """Every field the condition reads."""
+        own = {self.field} if self.field is not None else set()
+        nested = [*(self.all or []), *(self.any or []), *([self.not_] if self.not_ else [])]
+        return own.union(*(c.fields() for c in nested))
 
     def to_domain(self) -> Condition:
         if self.field is not None:
@@ -74,6 +91,10 @@ class ConditionModel(_Strict):
                 return FieldTest(self.field, Op.EQUALS, self.equals)
             if self.in_ is not None:
                 return FieldTest(self.field, Op.IN, tuple(self.in_))
+            if self.contains is not None:
+                return FieldTest(self.field, Op.CONTAINS, self.contains)
+            if self.at_least is not None:
+                return FieldTest(self.field, Op.AT_LEAST, self.at_least)
             return FieldTest(self.field, Op.FILLED, self.filled)
         if self.all is not None:
             return AllOf(tuple(c.to_domain() for c in self.all))

@@ -50,6 +50,8 @@ class Op(enum.StrEnum):
     EQUALS = "equals"
     IN = "in"
     FILLED = "filled"  # non-empty text or list, or True
+    CONTAINS = "contains"  # a multi-choice answer includes the value
+    AT_LEAST = "at_least"  # a number or scale answer reaches the value
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ class FieldTest:
             return bool(actual == self.value)
         if self.op is Op.IN:
             return actual in self.value
+        if self.op is Op.CONTAINS:
+            return isinstance(actual, list | tuple) and self.value in actual
+        if self.op is Op.AT_LEAST:
+            number = isinstance(actual, int | float) and not isinstance(actual, bool)
+            return number and actual >= self.value
         filled = bool(actual.strip()) if isinstance(actual, str) else bool(actual)
         return filled == bool(self.value)
 
@@ -77,6 +84,10 @@ class FieldTest:
             return f"{self.field} is {'filled in' if self.value else 'empty'}"
         if self.op is Op.IN:
             return f"{self.field} is one of {', '.join(map(str, self.value))}"
+        if self.op is Op.CONTAINS:
+            return f"{self.field} includes {self.value}"
+        if self.op is Op.AT_LEAST:
+            return f"{self.field} is at least {self.value}"
         return f"{self.field} is {self.value}"
 
 
