@@ -26,6 +26,10 @@ PASSWORD = "correct horse battery"
 
 # Tables in an order that respects foreign keys, for emptying between tests.
 _TABLES = (
+    "red_line_decisions",
+    "assessment_comments",
+    "assessment_authors",
+    "assessments",
     "lifecycle_transitions",
     "system_revisions",
     "ai_systems",

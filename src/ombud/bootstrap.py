@@ -13,11 +13,14 @@ from ombud.adapters.demo_data import read_demo_data
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
 from ombud.adapters.rules import load_requirements, load_rules
+from ombud.adapters.templates import load_templates
 from ombud.config import Settings, load_settings
 from ombud.domain.applicability import ApplicabilityRule
+from ombud.domain.assessments import Template
 from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue
 from ombud.services.accounts import AccountsService
+from ombud.services.assessments import AssessmentsService
 from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
 from ombud.services.instruments import InstrumentsService
@@ -61,6 +64,7 @@ class Container:
     demo: DemoService
     instruments: InstrumentsService
     compliance: ComplianceService
+    assessments: AssessmentsService
 
     def close(self) -> None:
         self.engines.dispose()
@@ -75,6 +79,12 @@ def shipped_catalogue() -> tuple[Catalogue, tuple[ApplicabilityRule, ...], tuple
     """
     catalogue = load_catalogue()
     return catalogue, load_rules(catalogue), load_requirements(catalogue)
+
+
+@lru_cache(maxsize=1)
+def shipped_templates() -> dict[str, Template]:
+    """Every shipped assessment template version, validated against the catalogue."""
+    return load_templates(shipped_catalogue()[0])
 
 
 def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = False) -> Container:
@@ -99,4 +109,5 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         demo=DemoService(accounts, register, read_demo_data),
         instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
         compliance=ComplianceService(uow, catalogue, rules, requirements),
+        assessments=AssessmentsService(uow, shipped_templates()),
     )

@@ -75,6 +75,8 @@ class Action(enum.StrEnum):
     SYSTEM_PUBLISH = "system.publish"
     SYSTEM_CLASSIFY_RISK = "system.classify_risk"
     SYSTEM_DELETE = "system.delete"
+    ASSESSMENT_EDIT = "assessment.edit"
+    ASSESSMENT_SIGN = "assessment.sign"
     LEDGER_READ = "ledger.read"
     MEMBERS_READ = "members.read"
     MEMBERS_MANAGE = "members.manage"
@@ -100,6 +102,8 @@ POLICY: Mapping[Action, Rule] = {
     Action.SYSTEM_PUBLISH: Rule(frozenset({Role.APPROVER, Role.ADMIN})),
     Action.SYSTEM_CLASSIFY_RISK: Rule(frozenset({Role.ASSESSOR, Role.APPROVER, Role.ADMIN})),
     Action.SYSTEM_DELETE: Rule(frozenset({Role.ADMIN})),
+    Action.ASSESSMENT_EDIT: Rule(frozenset({Role.ASSESSOR, Role.APPROVER, Role.ADMIN})),
+    Action.ASSESSMENT_SIGN: Rule(frozenset({Role.APPROVER, Role.ADMIN})),
     Action.LEDGER_READ: Rule(frozenset({Role.ADMIN}), operator_only=False, oversight_reads=True),
     Action.MEMBERS_READ: Rule(frozenset({Role.ADMIN}), operator_only=False),
     Action.MEMBERS_MANAGE: Rule(frozenset({Role.ADMIN}), operator_only=False),

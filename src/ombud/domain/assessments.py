@@ -15,7 +15,7 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ombud.domain.applicability import Always, Condition
@@ -413,3 +413,82 @@ def red_line_hits(
 ) -> list[RedLineHit]:
     facts = facts_for(answers, system)
     return [RedLineHit(r) for r in template.red_lines if r.when.holds(facts)]
+
+
+# -- assessment records -----------------------------------------------------------
+
+
+class AssessmentStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SIGNED = "signed"
+
+
+@dataclass
+class Assessment:
+    """One assessment of one system with one template version."""
+
+    id: int
+    system_id: int
+    organisation_id: int
+    template_urn: str
+    template_version: str
+    status: AssessmentStatus
+    answers: dict[str, Any]
+    level: str | None
+    created_by: int | None
+    created_at: datetime
+    updated_at: datetime
+    revision: int = 1
+    submitted_at: datetime | None = None
+    signed_at: datetime | None = None
+    signed_by: str | None = None
+    content_hash: str | None = None
+    system_revision: int | None = None
+    review_date: datetime | None = None
+    stale_at: datetime | None = None
+    stale_reason: str | None = None
+
+    @property
+    def template_key(self) -> str:
+        return f"{self.template_urn}:{self.template_version}"
+
+    def is_stale(self, now: datetime) -> bool:
+        """coe-fc:16.2.d/g: signed work goes stale on a significant modification, a
+        confirmed incident, or when its review date has passed."""
+        if self.status is not AssessmentStatus.SIGNED:
+            return False
+        if self.stale_at is not None:
+            return True
+        return self.review_date is not None and self.review_date < now
+
+    def stale_because(self, now: datetime) -> str:
+        if self.stale_reason:
+            return self.stale_reason
+        if self.review_date is not None and self.review_date < now:
+            return f"Its review date ({self.review_date:%Y-%m-%d}) has passed."
+        return ""
+
+
+@dataclass(frozen=True)
+class Comment:
+    assessment_id: int
+    at: datetime
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RedLineDecision:
+    id: int
+    system_id: int
+    assessment_id: int
+    rule_id: str
+    provision: str
+    kind: RedLineDecisionKind
+    until: datetime | None
+    legal_basis: str
+    reason: str
+    decided_by: str
+    decided_at: datetime
+    review_date: datetime | None

@@ -20,6 +20,7 @@ from ombud.domain.applicability import (
     decide,
     facts_of,
 )
+from ombud.domain.assessments import AssessmentStatus
 from ombud.domain.compliance import (
     Evidence,
     EvidenceResult,
@@ -93,10 +94,24 @@ class ComplianceService(Service):
         self._instrument_ids = tuple(i.id for i in catalogue.instruments)
         self._plan = MatrixPlan([r.when for r in rules], requirements)
 
-    def evidence_facts(self, uow: UnitOfWork, system: AISystem) -> dict[str, Any]:
-        """Evidence held by other areas (assessments, audits, complaints), keyed as in
-        domain/compliance.py EVIDENCE_FACTS. None of those areas exists yet."""
-        return {}
+    def evidence_facts(self, uow: UnitOfWork, system_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Evidence held by other areas, keyed as in domain/compliance.py EVIDENCE_FACTS:
+        signed, current assessments by template URN and red-line decisions."""
+        now = self.clock()
+        found = uow.assessments.for_systems(system_ids)
+        decisions = uow.assessments.decisions_for_systems(system_ids)
+        out: dict[int, dict[str, Any]] = {}
+        for sid in system_ids:
+            signed = frozenset(
+                a.template_urn
+                for a in found.get(sid, [])
+                if a.status is AssessmentStatus.SIGNED and not a.is_stale(now)
+            )
+            out[sid] = {
+                "signed_assessments": signed,
+                "red_line_decisions": frozenset(d.rule_id for d in decisions.get(sid, [])),
+            }
+        return out
 
     def _selected(self, flt: ComplianceFilter) -> list[Requirement]:
         out = []
@@ -146,7 +161,7 @@ class ComplianceService(Service):
             org = get_org(uow, system.organisation_id)
             if not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
                 raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
-            extra = self.evidence_facts(uow, system)
+            extra = self.evidence_facts(uow, [system.id])[system.id]
         return self.assess(system, org, self._selected(flt), extra)
 
     def for_organisation(
@@ -161,16 +176,13 @@ class ComplianceService(Service):
             if not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
                 raise Forbidden(f"You may not read the records of {org.name}.")
             memo: dict[tuple[Any, ...], Evaluated] = {}
-            systems = [
-                self.assess(
-                    listing.system,
-                    org,
-                    requirements,
-                    self.evidence_facts(uow, listing.system),
-                    memo,
+            systems: list[SystemCompliance] = []
+            for batch in _batches(self._listings(uow, org.id), 1000):
+                evidence = self.evidence_facts(uow, [x.system.id for x in batch])
+                systems.extend(
+                    self.assess(x.system, org, requirements, evidence[x.system.id], memo)
+                    for x in batch
                 )
-                for listing in self._listings(uow, org.id)
-            ]
         tallies = {r.id: RequirementTally(r) for r in requirements}
         for s in systems:
             for result in s.results:
@@ -185,3 +197,14 @@ class ComplianceService(Service):
         if flt.instrument and flt.instrument not in self._instrument_ids:
             known = ", ".join(self._instrument_ids)
             raise NotFound(f"No instrument '{flt.instrument}'. Known: {known}.")
+
+
+def _batches(items: Iterator[SystemListing], size: int) -> Iterator[list[SystemListing]]:
+    batch: list[SystemListing] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

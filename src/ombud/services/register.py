@@ -7,6 +7,7 @@ transaction. Role checks happen here, on every call (domain/access.py POLICY).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from ombud.domain.access import Action, Principal, is_allowed
@@ -339,6 +340,7 @@ class RegisterService(Service):
                 after=system_state(system),
             )
             if significant:
+                self._stale(uow, actor, system, org, significant_reason, now)
                 self._record(
                     uow,
                     actor,
@@ -389,8 +391,31 @@ class RegisterService(Service):
                 org.id,
                 after={"reason": reason, "revision": system.revision, "changed": []},
             )
+            self._stale(uow, actor, system, org, reason, now)
             uow.commit()
             return system
+
+    def _stale(
+        self,
+        uow: UnitOfWork,
+        actor: Principal,
+        system: AISystem,
+        org: Organisation,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """coe-fc:16.2.g: a significant modification makes signed assessments stale."""
+        why = f"Significant modification of the system (revision {system.revision}): {reason}"
+        for assessment_id in uow.assessments.mark_stale(system.id, now, why):
+            self._record(
+                uow,
+                actor,
+                LedgerAction.STALE,
+                "assessment",
+                assessment_id,
+                org.id,
+                after={"reason": why},
+            )
 
     def transition(
         self, actor: Principal, system_id: int, target: LifecycleStage, reason: str

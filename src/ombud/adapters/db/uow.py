@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection
 
+from ombud.adapters.db.assessments import SqlAssessmentRepository
 from ombud.adapters.db.engine import Engines
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
@@ -15,6 +16,7 @@ from ombud.adapters.db.repositories import (
     SqlUserRepository,
 )
 from ombud.domain.ports import (
+    AssessmentRepository,
     CredentialRepository,
     LedgerRepository,
     OrganisationRepository,
@@ -32,6 +34,7 @@ class SqlUnitOfWork:
     credentials: CredentialRepository
     systems: SystemRepository
     ledger: LedgerRepository
+    assessments: AssessmentRepository
 
     def __init__(self, engines: Engines, readonly: bool = False) -> None:
         self._engines = engines
@@ -49,6 +52,7 @@ class SqlUnitOfWork:
         self.credentials = SqlCredentialRepository(conn)
         self.systems = SqlSystemRepository(conn, dialect)
         self.ledger = SqlLedgerRepository(conn)
+        self.assessments = SqlAssessmentRepository(conn)
         return self
 
     def __exit__(

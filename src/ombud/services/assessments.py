@@ -1,0 +1,523 @@
+"""Risk and impact assessments: start, answer, submit, sign off (four eyes), comment,
+record red-line decisions, and see what has gone stale.
+
+coe-fc:16 (risk and impact management across the lifecycle), coe-fc:16.4 (bans
+and moratoria), unga-78-265:op6.b/e, ipu-148 (legal review of weapons).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ombud.domain.access import Action, Principal, is_allowed
+from ombud.domain.accounts import Organisation
+from ombud.domain.assessments import (
+    Assessment,
+    AssessmentStatus,
+    Comment,
+    RedLineDecision,
+    RedLineDecisionKind,
+    RedLineHit,
+    Score,
+    Template,
+    problems,
+    red_line_hits,
+    score,
+)
+from ombud.domain.ledger import LedgerAction
+from ombud.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from ombud.domain.systems import AISystem, RiskLevel
+from ombud.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from ombud.services.common import Service, authorize, get_org, org_ref, utcnow
+
+RED_LINE_SCREENING = "urn:ombud:template:red-line-screening"
+COMMENT_MAX = 5000
+ANSWERS_MAX_BYTES = 500_000
+
+# A signed assessment's level sets the system's risk level (coe-fc:16.2.b).
+LEVEL_TO_RISK = {
+    "low": RiskLevel.LOW,
+    "medium": RiskLevel.MEDIUM,
+    "high": RiskLevel.HIGH,
+    "very_high": RiskLevel.HIGH,
+}
+
+
+@dataclass(frozen=True)
+class AssessmentView:
+    assessment: Assessment
+    template: Template
+    system: AISystem
+    organisation: Organisation
+    score: Score
+    red_lines: list[RedLineHit]
+    decisions: list[RedLineDecision]
+    comments: list[Comment]
+    authors: set[int]
+    stale: bool
+    stale_reason: str
+    can_edit: bool
+    can_sign: bool
+
+
+def content_hash(assessment: Assessment, result: Score) -> str:
+    """sha256 over the canonical JSON of what was signed."""
+    payload = {
+        "assessment": assessment.id,
+        "system": assessment.system_id,
+        "system_revision": assessment.system_revision,
+        "template": assessment.template_key,
+        "answers": assessment.answers,
+        "level": result.level,
+        "score": result.final,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class AssessmentsService(Service):
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        templates: dict[str, Template],
+        clock: Clock = utcnow,
+    ) -> None:
+        super().__init__(uow_factory, clock)
+        self.templates = templates
+
+    # -- templates ------------------------------------------------------------
+
+    def latest_templates(self) -> list[Template]:
+        """The newest version of each template."""
+        newest: dict[str, Template] = {}
+        for t in self.templates.values():
+            current = newest.get(t.urn)
+            if current is None or _version(t.version) > _version(current.version):
+                newest[t.urn] = t
+        return sorted(newest.values(), key=lambda t: t.title)
+
+    def template(self, ref: str) -> Template:
+        """By ``urn:version``, or by URN for the newest version."""
+        if ref in self.templates:
+            return self.templates[ref]
+        for t in self.latest_templates():
+            if t.urn == ref or t.urn.rsplit(":", 1)[1] == ref:
+                return t
+        known = ", ".join(t.urn for t in self.latest_templates())
+        raise NotFound(f"No assessment template '{ref}'. Known: {known}.")
+
+    # -- reading ----------------------------------------------------------------
+
+    def _load(
+        self, uow: UnitOfWork, actor: Principal, assessment_id: int, lock: bool = False
+    ) -> tuple[Assessment, AISystem, Organisation]:
+        a = uow.assessments.get(assessment_id, for_update=lock)
+        missing = NotFound(f"Assessment {assessment_id} does not exist or is not visible to you.")
+        if a is None:
+            raise missing
+        system = uow.systems.get(a.system_id)
+        if system is None:
+            raise missing
+        org = get_org(uow, system.organisation_id)
+        if not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
+            raise missing
+        return a, system, org
+
+    def get(self, actor: Principal, assessment_id: int) -> AssessmentView:
+        with self.uow_factory(readonly=True) as uow:
+            a, system, org = self._load(uow, actor, assessment_id)
+            return self._view(uow, actor, a, system, org)
+
+    def _view(
+        self,
+        uow: UnitOfWork,
+        actor: Principal,
+        a: Assessment,
+        system: AISystem,
+        org: Organisation,
+    ) -> AssessmentView:
+        template = self.templates[a.template_key]
+        facts = _system_facts(system, org)
+        authors = uow.assessments.authors(a.id)
+        now = self.clock()
+        ref = org_ref(org)
+        return AssessmentView(
+            assessment=a,
+            template=template,
+            system=system,
+            organisation=org,
+            score=score(template, a.answers, facts),
+            red_lines=red_line_hits(template, a.answers, facts),
+            decisions=[d for d in uow.assessments.decisions(system.id) if d.assessment_id == a.id],
+            comments=uow.assessments.comments(a.id),
+            authors=authors,
+            stale=a.is_stale(now),
+            stale_reason=a.stale_because(now),
+            can_edit=a.status is not AssessmentStatus.SIGNED
+            and is_allowed(actor, Action.ASSESSMENT_EDIT, ref),
+            can_sign=a.status is AssessmentStatus.SUBMITTED
+            and is_allowed(actor, Action.ASSESSMENT_SIGN, ref)
+            and actor.user_id not in authors,
+        )
+
+    def for_system(self, actor: Principal, system_id: int) -> list[Assessment]:
+        with self.uow_factory(readonly=True) as uow:
+            system = uow.systems.get(system_id)
+            org = get_org(uow, system.organisation_id) if system else None
+            if org is None or not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
+                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+            return uow.assessments.for_system(system_id)
+
+    def due(self, actor: Principal) -> list[tuple[Assessment, str]]:
+        """Assessments needing work: stale, review date passed, or waiting for sign-off."""
+        now = self.clock()
+        with self.uow_factory(readonly=True) as uow:
+            found = uow.assessments.for_organisations(actor.readable_org_ids())
+        out = []
+        for a in found:
+            if a.is_stale(now):
+                out.append((a, "stale: " + a.stale_because(now)))
+            elif a.status is AssessmentStatus.SUBMITTED:
+                out.append((a, "waiting for sign-off"))
+            elif a.status is AssessmentStatus.DRAFT:
+                out.append((a, "draft"))
+        return out
+
+    # -- writing ------------------------------------------------------------------
+
+    def start(self, actor: Principal, system_id: int, template_ref: str) -> Assessment:
+        template = self.template(template_ref)
+        now = self.clock()
+        with self.uow_factory() as uow:
+            system = uow.systems.get(system_id)
+            org = get_org(uow, system.organisation_id) if system else None
+            if (
+                system is None
+                or org is None
+                or not is_allowed(actor, Action.SYSTEM_READ, org_ref(org))
+            ):
+                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+            authorize(actor, Action.ASSESSMENT_EDIT, org)
+            a = uow.assessments.add(
+                Assessment(
+                    id=0,
+                    system_id=system.id,
+                    organisation_id=org.id,
+                    template_urn=template.urn,
+                    template_version=template.version,
+                    status=AssessmentStatus.DRAFT,
+                    answers={},
+                    level=None,
+                    created_by=actor.user_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            self._record(
+                uow,
+                actor,
+                LedgerAction.CREATE,
+                "assessment",
+                a.id,
+                org.id,
+                after={"system_id": system.id, "template": template.key},
+            )
+            uow.commit()
+            return a
+
+    def save_answers(
+        self,
+        actor: Principal,
+        assessment_id: int,
+        answers: dict[str, Any],
+        expected_revision: int | None = None,
+    ) -> Assessment:
+        """Merge answers into a draft (nothing typed is lost: each save is kept).
+
+        A value of None removes an answer. Refuses answers of the wrong kind, naming
+        the question; the assessment is unchanged then.
+        """
+        if len(json.dumps(answers, default=str)) > ANSWERS_MAX_BYTES:
+            raise Invalid.from_fields({"answers": "The answers are too large to save at once."})
+        now = self.clock()
+        with self.uow_factory() as uow:
+            a, system, org = self._load(uow, actor, assessment_id, lock=True)
+            authorize(actor, Action.ASSESSMENT_EDIT, org)
+            if a.status is AssessmentStatus.SIGNED:
+                raise Conflict("A signed assessment is read-only; start a new one to revise it.")
+            if expected_revision is not None and expected_revision != a.revision:
+                raise Conflict(
+                    f"The assessment was saved by someone else (now revision {a.revision}); "
+                    "reload it and apply your answers again."
+                )
+            template = self.templates[a.template_key]
+            merged = {**a.answers, **answers}
+            merged = {k: v for k, v in merged.items() if v is not None}
+            found = problems(
+                template, answers_without_none(answers), _system_facts(system, org), complete=False
+            )
+            if found:
+                raise Invalid(
+                    "Some answers are not valid: " + ", ".join(found),
+                    [FieldProblem(("answers", q), m) for q, m in found.items()],
+                )
+            before = {"answers": a.answers, "status": a.status.value}
+            a.answers = merged
+            a.updated_at = now
+            a.revision += 1
+            if a.status is AssessmentStatus.SUBMITTED:
+                a.status = AssessmentStatus.DRAFT  # an edit after submission goes back to draft
+            a.level = score(template, merged, _system_facts(system, org)).level
+            uow.assessments.save(a)
+            uow.assessments.add_author(a.id, actor.user_id)
+            self._record(
+                uow,
+                actor,
+                LedgerAction.UPDATE,
+                "assessment",
+                a.id,
+                org.id,
+                before=before,
+                after={"answers": merged, "status": a.status.value},
+            )
+            uow.commit()
+            return a
+
+    def submit(self, actor: Principal, assessment_id: int) -> Assessment:
+        now = self.clock()
+        with self.uow_factory() as uow:
+            a, system, org = self._load(uow, actor, assessment_id, lock=True)
+            authorize(actor, Action.ASSESSMENT_EDIT, org)
+            if a.status is not AssessmentStatus.DRAFT:
+                raise Conflict(f"Only a draft can be submitted; this one is {a.status.value}.")
+            template = self.templates[a.template_key]
+            found = problems(template, a.answers, _system_facts(system, org), complete=True)
+            if found:
+                raise Invalid(
+                    f"{len(found)} questions still need an answer: " + ", ".join(found),
+                    [FieldProblem(("answers", q), m) for q, m in found.items()],
+                )
+            a.status = AssessmentStatus.SUBMITTED
+            a.submitted_at = now
+            a.updated_at = now
+            uow.assessments.save(a)
+            self._record(
+                uow,
+                actor,
+                LedgerAction.UPDATE,
+                "assessment",
+                a.id,
+                org.id,
+                after={"status": "submitted"},
+            )
+            uow.commit()
+            return a
+
+    def sign(self, actor: Principal, assessment_id: int, review_date: date | None = None) -> str:
+        """Sign off a submitted assessment; returns the content hash put on the ledger.
+
+        Four eyes: the approver must not have answered it. Red-line screening comes
+        first: other templates wait for a signed, current screening; a screening with
+        hits waits for a decision on each (coe-fc:16.4).
+        """
+        now = self.clock()
+        with self.uow_factory() as uow:
+            a, system, org = self._load(uow, actor, assessment_id, lock=True)
+            authorize(actor, Action.ASSESSMENT_SIGN, org)
+            if a.status is not AssessmentStatus.SUBMITTED:
+                raise Conflict(
+                    f"Only a submitted assessment can be signed; this one is {a.status.value}."
+                )
+            if actor.user_id in uow.assessments.authors(a.id):
+                raise Forbidden(
+                    "Four eyes: you answered this assessment, so another approver must sign it."
+                )
+            template = self.templates[a.template_key]
+            facts = _system_facts(system, org)
+            hits = red_line_hits(template, a.answers, facts)
+            if template.requires_red_line_screening:
+                screenings = [
+                    s
+                    for s in uow.assessments.for_system(system.id)
+                    if s.template_urn == RED_LINE_SCREENING
+                    and s.status is AssessmentStatus.SIGNED
+                    and not s.is_stale(now)
+                ]
+                if not screenings:
+                    raise Conflict(
+                        "Sign a current red-line screening of this system first "
+                        "(coe-fc:16.4, unga-78-265:op5)."
+                    )
+            decided = {
+                d.rule_id for d in uow.assessments.decisions(system.id) if d.assessment_id == a.id
+            }
+            undecided = [h.rule.id for h in hits if h.rule.id not in decided]
+            if undecided:
+                raise Conflict(
+                    "Record a decision (ban, moratorium or justified exception) on each red "
+                    f"line hit before signing: {', '.join(undecided)}."
+                )
+            result = score(template, a.answers, facts)
+            a.status = AssessmentStatus.SIGNED
+            a.signed_at = now
+            a.signed_by = actor.label
+            a.system_revision = system.revision
+            a.review_date = (
+                datetime.combine(review_date, datetime.min.time())
+                if review_date
+                else _review_date(a.answers)
+            )
+            a.updated_at = now
+            a.content_hash = content_hash(a, result)
+            uow.assessments.save(a)
+            risk = _risk_from(result.level, hits, uow.assessments.decisions(system.id))
+            if risk is not None and risk is not system.risk_level:
+                system.risk_level = risk
+                system.updated_at = now
+                uow.systems.save(system)
+            self._record(
+                uow,
+                actor,
+                LedgerAction.SIGN_OFF,
+                "assessment",
+                a.id,
+                org.id,
+                after={
+                    "content_hash": a.content_hash,
+                    "level": result.level,
+                    "template": a.template_key,
+                    "system_id": system.id,
+                },
+            )
+            uow.commit()
+            return a.content_hash
+
+    def comment(self, actor: Principal, assessment_id: int, text: str) -> None:
+        text = text.strip()
+        if not text:
+            raise Invalid.from_fields({"text": "Write a comment."})
+        if len(text) > COMMENT_MAX:
+            raise Invalid.from_fields({"text": f"At most {COMMENT_MAX} characters."})
+        with self.uow_factory() as uow:
+            a, _system, org = self._load(uow, actor, assessment_id)
+            if not (
+                is_allowed(actor, Action.ASSESSMENT_EDIT, org_ref(org))
+                or is_allowed(actor, Action.ASSESSMENT_SIGN, org_ref(org))
+            ):
+                raise Forbidden("Only assessors and approvers comment on assessments.")
+            uow.assessments.add_comment(Comment(a.id, self.clock(), actor.label, text))
+            self._record(
+                uow, actor, LedgerAction.UPDATE, "assessment", a.id, org.id, after={"comment": text}
+            )
+            uow.commit()
+
+    def decide_red_line(
+        self,
+        actor: Principal,
+        assessment_id: int,
+        rule_id: str,
+        kind: RedLineDecisionKind,
+        reason: str,
+        until: date | None = None,
+        legal_basis: str = "",
+        review_date: date | None = None,
+    ) -> RedLineDecision:
+        """Record the decision on a red-line hit: a ban, a moratorium until a date, or a
+        justified exception with its legal basis (coe-fc:16.4)."""
+        problems_found = {}
+        if not reason.strip():
+            problems_found["reason"] = "Give the reasons for the decision."
+        if kind is RedLineDecisionKind.MORATORIUM and until is None:
+            problems_found["until"] = "A moratorium needs the date it runs until."
+        if kind is RedLineDecisionKind.JUSTIFIED_EXCEPTION and not legal_basis.strip():
+            problems_found["legal_basis"] = "A justified exception needs its legal basis."
+        if problems_found:
+            raise Invalid.from_fields(problems_found)
+        now = self.clock()
+        with self.uow_factory() as uow:
+            a, system, org = self._load(uow, actor, assessment_id, lock=True)
+            authorize(actor, Action.ASSESSMENT_SIGN, org)
+            template = self.templates[a.template_key]
+            hits = {
+                h.rule.id: h for h in red_line_hits(template, a.answers, _system_facts(system, org))
+            }
+            if rule_id not in hits:
+                raise Invalid.from_fields(
+                    {"rule_id": f"'{rule_id}' is not a red line hit by this assessment's answers."}
+                )
+            decision = uow.assessments.add_decision(
+                RedLineDecision(
+                    id=0,
+                    system_id=system.id,
+                    assessment_id=a.id,
+                    rule_id=rule_id,
+                    provision=hits[rule_id].rule.provision,
+                    kind=kind,
+                    until=datetime.combine(until, datetime.min.time()) if until else None,
+                    legal_basis=legal_basis.strip(),
+                    reason=reason.strip(),
+                    decided_by=actor.label,
+                    decided_at=now,
+                    review_date=datetime.combine(review_date, datetime.min.time())
+                    if review_date
+                    else None,
+                )
+            )
+            if kind is not RedLineDecisionKind.JUSTIFIED_EXCEPTION:
+                system.risk_level = RiskLevel.UNACCEPTABLE
+                system.updated_at = now
+                uow.systems.save(system)
+            self._record(
+                uow,
+                actor,
+                LedgerAction.RED_LINE_DECISION,
+                "ai_system",
+                system.id,
+                org.id,
+                after={
+                    "assessment_id": a.id,
+                    "rule": rule_id,
+                    "kind": kind.value,
+                    "reason": reason.strip(),
+                },
+            )
+            uow.commit()
+            return decision
+
+
+def answers_without_none(answers: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def _version(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+def _system_facts(system: AISystem, org: Organisation) -> dict[str, Any]:
+    facts = dict(system.details.snapshot())
+    facts.update(
+        lifecycle_stage=system.lifecycle_stage.value,
+        organisation_kind=org.kind.value,
+        risk_level=system.risk_level.value,
+    )
+    return facts
+
+
+def _review_date(answers: dict[str, Any]) -> datetime | None:
+    raw = answers.get("review_date")
+    try:
+        return datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def _risk_from(
+    level: str | None, hits: list[RedLineHit], decisions: list[RedLineDecision]
+) -> RiskLevel | None:
+    if any(d.kind is not RedLineDecisionKind.JUSTIFIED_EXCEPTION for d in decisions):
+        return RiskLevel.UNACCEPTABLE
+    return LEVEL_TO_RISK.get(level or "")
