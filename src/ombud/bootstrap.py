@@ -14,6 +14,7 @@ from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
 from ombud.adapters.rules import load_requirements, load_rules
 from ombud.adapters.templates import load_templates
+from ombud.adapters.yaml_schema import read_mapping_lines
 from ombud.config import Settings, load_settings
 from ombud.domain.applicability import ApplicabilityRule
 from ombud.domain.assessments import Template
@@ -109,5 +110,5 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         demo=DemoService(accounts, register, read_demo_data),
         instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
         compliance=ComplianceService(uow, catalogue, rules, requirements),
-        assessments=AssessmentsService(uow, shipped_templates()),
+        assessments=AssessmentsService(uow, shipped_templates(), read_answers=read_mapping_lines),
     )

@@ -98,3 +98,9 @@ def validate(model: type[M], path: Path | str, text: str | None = None) -> M:
 def describe(error: SchemaError) -> list[str]:
     """One line per problem: ``file:line: field: message``."""
     return [f"{p.loc[1]}:{p.loc[3]}: {p.message}" for p in error.problems]
+
+
+def read_mapping_lines(name: str, text: str) -> tuple[Any, dict[str, int]]:
+    """A YAML (or JSON) document and the line of each of its top-level keys."""
+    data, lines = read_yaml(name, text)
+    return data, {str(k[0]): v for k, v in lines.items() if len(k) == 1}

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.accounts import Organisation
@@ -79,15 +79,54 @@ def content_hash(assessment: Assessment, result: Score) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class AnswersReader(Protocol):
+    """Parses an answers file (YAML or JSON): the data and the line of each top-level key."""
+
+    def __call__(self, name: str, text: str) -> tuple[Any, dict[str, int]]: ...
+
+
 class AssessmentsService(Service):
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
         templates: dict[str, Template],
         clock: Clock = utcnow,
+        read_answers: AnswersReader | None = None,
     ) -> None:
         super().__init__(uow_factory, clock)
         self.templates = templates
+        self.read_answers = read_answers
+
+    def answers_from_file(self, name: str, text: str) -> tuple[dict[str, Any], dict[str, int]]:
+        """The answers in a YAML/JSON file, with the line of each, or Invalid naming the line."""
+        if self.read_answers is None:
+            raise Invalid("Reading answers files is not configured.")
+        data, lines = self.read_answers(name, text)
+        if isinstance(data, dict) and isinstance(data.get("answers"), dict):
+            data = data["answers"]
+            lines = {k: lines.get(k, 0) for k in data}
+        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+            raise Invalid(f"{name}: expected a mapping of question ids to answers.")
+        return data, lines
+
+    def run_answers_file(
+        self, actor: Principal, assessment_id: int, name: str, text: str
+    ) -> Assessment:
+        """Save the answers of a file into a draft; problems name file, line and question."""
+        answers, lines = self.answers_from_file(name, text)
+        try:
+            return self.save_answers(actor, assessment_id, answers)
+        except Invalid as exc:
+            located = [
+                FieldProblem(
+                    ("file", name, "line", lines.get(str(p.loc[-1]), 0), *p.loc[1:]),
+                    f"{p.loc[-1]}: {p.message}",
+                )
+                for p in exc.problems
+            ]
+            first = located[0] if located else None
+            where = f"{name}:{first.loc[3]}: {first.message}" if first else exc.message
+            raise Invalid(where, located) from None
 
     # -- templates ------------------------------------------------------------
 
