@@ -11,7 +11,15 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from ombud.bootstrap import Container
-from ombud.web.api.v1 import accounts, instruments, ledger, lifecycle, public, systems
+from ombud.web.api.v1 import (
+    accounts,
+    assessments,
+    instruments,
+    ledger,
+    lifecycle,
+    public,
+    systems,
+)
 from ombud.web.api.v1.common import bearer_scheme, errors
 from ombud.web.deps import RateLimits
 from ombud.web.errors import install_api_handlers
@@ -52,7 +60,13 @@ def create_api(container: Container, rate_limits: RateLimits) -> FastAPI:
     install_api_handlers(api)
 
     # Routers behind a token: the bearer scheme documents it, ApiPrincipal enforces it.
-    for router in (accounts.router, systems.router, ledger.router, instruments.router):
+    for router in (
+        accounts.router,
+        systems.router,
+        ledger.router,
+        instruments.router,
+        assessments.router,
+    ):
         api.include_router(
             router, dependencies=[Depends(bearer_scheme)], responses=errors(401, 403, 422)
         )
