@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export OMBUD_DATA_DIR ?= $(CURDIR)/var
 export OMBUD_PORT ?= 8000
 
-.PHONY: run test lint bench demo install chromium postgres clean migrate
+.PHONY: run test lint bench demo install chromium postgres clean migrate sysdeps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) sysdeps
+
+## sysdeps: the system libraries WeasyPrint needs for PDF reports (Pango), from Debian
+sysdeps:
+	@ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || { \
+	  echo "installing Pango for PDF reports"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
 
 migrate: install
 	$(BIN)/ombud db upgrade

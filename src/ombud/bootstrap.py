@@ -12,6 +12,7 @@ from ombud.adapters.db.uow import SqlUnitOfWorkFactory
 from ombud.adapters.demo_data import read_demo_data
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
+from ombud.adapters.reports import Reports
 from ombud.adapters.rules import load_requirements, load_rules
 from ombud.adapters.templates import load_templates
 from ombud.adapters.yaml_schema import read_mapping_lines
@@ -110,5 +111,17 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         demo=DemoService(accounts, register, read_demo_data),
         instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
         compliance=ComplianceService(uow, catalogue, rules, requirements),
-        assessments=AssessmentsService(uow, shipped_templates(), read_answers=read_mapping_lines),
+        assessments=AssessmentsService(
+            uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()
+        ),
     )
+
+
+from ombud.services.audits import AuditService  # noqa: E402  (the lead moves it up)
+
+
+def audit_service() -> AuditService:
+    """The bias audit service (issue 6); heavy libraries load only when an audit runs."""
+    from ombud.adapters.audit_engine import ArrowAuditEngine, HtmlAuditReport
+
+    return AuditService(ArrowAuditEngine(), HtmlAuditReport())

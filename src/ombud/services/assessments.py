@@ -62,6 +62,7 @@ class AssessmentView:
     stale_reason: str
     can_edit: bool
     can_sign: bool
+    can_decide: bool
 
 
 def content_hash(assessment: Assessment, result: Score) -> str:
@@ -85,6 +86,14 @@ class AnswersReader(Protocol):
     def __call__(self, name: str, text: str) -> tuple[Any, dict[str, int]]: ...
 
 
+class ReportRenderer(Protocol):
+    """Charts and PDF for assessment reports (adapters/reports)."""
+
+    def heatmap_svg(self, score: Score, thresholds: list[tuple[float, str]]) -> str: ...
+
+    def pdf(self, html: str) -> bytes: ...
+
+
 class AssessmentsService(Service):
     def __init__(
         self,
@@ -92,10 +101,24 @@ class AssessmentsService(Service):
         templates: dict[str, Template],
         clock: Clock = utcnow,
         read_answers: AnswersReader | None = None,
+        reports: ReportRenderer | None = None,
     ) -> None:
         super().__init__(uow_factory, clock)
         self.templates = templates
         self.read_answers = read_answers
+        self.reports = reports
+
+    def heatmap_svg(self, view: AssessmentView) -> str:
+        """The risk picture of an assessment (empty when it does not score)."""
+        if self.reports is None or view.score.level is None:
+            return ""
+        levels = [(t.at, t.level) for t in view.template.scoring.levels]
+        return self.reports.heatmap_svg(view.score, levels)
+
+    def pdf(self, html: str) -> bytes:
+        if self.reports is None:
+            raise Invalid("PDF reports are not configured.")
+        return self.reports.pdf(html)
 
     def answers_from_file(self, name: str, text: str) -> tuple[dict[str, Any], dict[str, int]]:
         """The answers in a YAML/JSON file, with the line of each, or Invalid naming the line."""
@@ -201,6 +224,8 @@ class AssessmentsService(Service):
             can_sign=a.status is AssessmentStatus.SUBMITTED
             and is_allowed(actor, Action.ASSESSMENT_SIGN, ref)
             and actor.user_id not in authors,
+            can_decide=a.status is not AssessmentStatus.SIGNED
+            and is_allowed(actor, Action.ASSESSMENT_SIGN, ref),
         )
 
     def for_system(self, actor: Principal, system_id: int) -> list[Assessment]:

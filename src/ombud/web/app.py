@@ -13,7 +13,7 @@ from ombud.bootstrap import Container, bootstrap
 from ombud.web.api.v1 import create_api
 from ombud.web.deps import RateLimits, csrf_protect
 from ombud.web.errors import install_page_handlers
-from ombud.web.pages import admin, auth, compliance, home, systems
+from ombud.web.pages import admin, assessments, auth, compliance, home, systems
 from ombud.web.public import instruments, register
 from ombud.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 
@@ -41,6 +41,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(home.router)
     app.include_router(auth.router, dependencies=csrf)
     app.include_router(systems.router, dependencies=csrf)
+    app.include_router(assessments.router, dependencies=csrf)
     app.include_router(admin.router, dependencies=csrf)
     app.include_router(register.router, dependencies=csrf)
     app.include_router(instruments.router)

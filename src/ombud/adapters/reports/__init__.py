@@ -1,0 +1,17 @@
+"""Report rendering: charts (matplotlib, SVG) and PDF (WeasyPrint)."""
+
+from __future__ import annotations
+
+from ombud.adapters.reports.pdf import html_to_pdf
+from ombud.adapters.reports.plots import heatmap_svg
+from ombud.domain.assessments import Score
+
+
+class Reports:
+    """The ReportRenderer port of services/assessments.py."""
+
+    def heatmap_svg(self, score: Score, thresholds: list[tuple[float, str]]) -> str:
+        return heatmap_svg(score, thresholds)
+
+    def pdf(self, html: str) -> bytes:
+        return html_to_pdf(html)

@@ -1,0 +1,233 @@
+"""Assessment pages: start, answer (autosave with HTMX, plain form without), submit,
+sign off, comment, red-line decisions, report (HTML and PDF), and what is due."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from ombud.domain.assessments import RedLineDecisionKind
+from ombud.errors import Conflict, Invalid
+from ombud.web.assessment_forms import answers_from_form
+from ombud.web.deps import ContainerDep, PagePrincipal
+from ombud.web.forms import required_choice, text
+from ombud.web.templating import is_htmx, redirect, render
+
+router = APIRouter()
+
+
+def _date(raw: str, name: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid.from_fields({name: "Use a date such as 2026-12-31."}) from None
+
+
+@router.get("/systems/{system_id}/assessments", response_class=HTMLResponse)
+def system_assessments(
+    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    view = c.register.get(principal, system_id)
+    found = [
+        c.assessments.get(principal, a.id) for a in c.assessments.for_system(principal, system_id)
+    ]
+    return render(
+        request,
+        "assessments/list.html",
+        {
+            "view": view,
+            "assessments": found,
+            "templates": c.assessments.latest_templates(),
+        },
+    )
+
+
+@router.post("/systems/{system_id}/assessments")
+async def start(
+    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    a = c.assessments.start(principal, system_id, text(form, "template"))
+    return redirect(
+        request,
+        f"/assessments/{a.id}",
+        "Assessment started: answer in any order; every save is kept.",
+    )
+
+
+@router.get("/assessments", response_class=HTMLResponse)
+def due(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    return render(request, "assessments/due.html", {"due": c.assessments.due(principal)})
+
+
+def _page(
+    request: Request,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    assessment_id: int,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+    typed: dict[str, object] | None = None,
+) -> Response:
+    view = c.assessments.get(principal, assessment_id)
+    answers = {**view.assessment.answers, **(typed or {})}
+    return render(
+        request,
+        "assessments/form.html",
+        {
+            "v": view,
+            "a": view.assessment,
+            "t": view.template,
+            "answers": answers,
+            "errors": errors or {},
+            "message": message,
+        },
+        status_code,
+    )
+
+
+@router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
+def show(
+    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    return _page(request, c, principal, assessment_id)
+
+
+@router.post("/assessments/{assessment_id}", response_class=HTMLResponse)
+async def save(
+    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    """Save answers (the plain form, and HTMX autosave with a small status reply)."""
+    form = await request.form()
+    view = c.assessments.get(principal, assessment_id)
+    answers = answers_from_form(view.template, form)
+    revision_raw = text(form, "revision")
+    revision = int(revision_raw) if revision_raw.isdigit() else None
+    try:
+        saved = c.assessments.save_answers(principal, assessment_id, answers, revision)
+    except Invalid as exc:
+        if is_htmx(request):
+            return render(
+                request,
+                "assessments/_status.html",
+                {"errors": exc.field_messages(), "v": view},
+                422,
+            )
+        return _page(
+            request,
+            c,
+            principal,
+            assessment_id,
+            exc.field_messages(),
+            "Some answers are not valid; nothing was saved. Correct them below.",
+            422,
+            answers,
+        )
+    except Conflict as exc:
+        if is_htmx(request):
+            return render(
+                request, "assessments/_status.html", {"conflict": exc.message, "v": view}, 409
+            )
+        return _page(request, c, principal, assessment_id, None, exc.message, 409, answers)
+    fresh = c.assessments.get(principal, assessment_id)
+    if is_htmx(request):
+        return render(request, "assessments/_status.html", {"v": fresh, "saved": saved})
+    if "submit" in form:
+        try:
+            c.assessments.submit(principal, assessment_id)
+        except Invalid as exc:
+            return _page(
+                request, c, principal, assessment_id, exc.field_messages(), exc.message, 422
+            )
+        return redirect(request, f"/assessments/{assessment_id}", "Submitted for sign-off.")
+    return redirect(request, f"/assessments/{assessment_id}", "Answers saved.")
+
+
+@router.post("/assessments/{assessment_id}/sign")
+async def sign(
+    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    digest = c.assessments.sign(
+        principal, assessment_id, _date(text(form, "review_date"), "review_date")
+    )
+    return redirect(
+        request,
+        f"/assessments/{assessment_id}",
+        f"Signed. Content sha256 {digest[:16]}… is on the ledger.",
+    )
+
+
+@router.post("/assessments/{assessment_id}/comments")
+async def comment(
+    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    c.assessments.comment(principal, assessment_id, text(form, "text"))
+    return redirect(request, f"/assessments/{assessment_id}#comments", "Comment added.")
+
+
+@router.post("/assessments/{assessment_id}/decisions")
+async def decide(
+    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    c.assessments.decide_red_line(
+        principal,
+        assessment_id,
+        text(form, "rule_id"),
+        required_choice(form, "kind", RedLineDecisionKind),
+        text(form, "reason"),
+        _date(text(form, "until"), "until"),
+        text(form, "legal_basis"),
+        _date(text(form, "review_date"), "review_date"),
+    )
+    return redirect(request, f"/assessments/{assessment_id}", "Decision recorded.")
+
+
+@router.get("/assessments/{assessment_id}/report", response_class=HTMLResponse)
+def report(
+    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    view = c.assessments.get(principal, assessment_id)
+    return render(
+        request,
+        "assessments/report.html",
+        {
+            "v": view,
+            "a": view.assessment,
+            "t": view.template,
+            "heatmap": c.assessments.heatmap_svg(view),
+        },
+    )
+
+
+@router.get("/assessments/{assessment_id}/report.pdf")
+async def report_pdf(
+    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    view = c.assessments.get(principal, assessment_id)
+    html = render(
+        request,
+        "assessments/report.html",
+        {
+            "v": view,
+            "a": view.assessment,
+            "t": view.template,
+            "heatmap": c.assessments.heatmap_svg(view),
+            "pdf": True,
+        },
+    ).body
+    pdf = await run_in_threadpool(c.assessments.pdf, bytes(html).decode("utf-8"))
+    name = f"assessment-{assessment_id}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,137 @@
+"""Assessment pages: answer with and without JavaScript, four-eyes sign-off, report and PDF."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from tests.factories import complete_details
+from tests.web.helpers import csrf_from, login
+
+SCREENING = {
+    "q-use_description": "Ranking benefit claims for review",
+    "q-biometrics": "no",
+    "q-practices-present": "1",
+    "q-practices": "none",
+    "q-impossible_to_comply": "no",
+    "q-undue_risk": "no",
+    "q-state_measure": "none",
+    "q-incompatible_use": "no",
+    "q-reasoning": "A person reviews every flag.",
+}
+
+
+def _start(client, system_id, template, token):
+    response = client.post(
+        f"/systems/{system_id}/assessments",
+        data={"template": template, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def test_answer_submit_sign_and_report(app_client, world, container):
+    system = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details("Claims triage")
+    )
+    token = login(app_client, "city-assessor@example.org")
+    aid = _start(app_client, system.id, "urn:ombud:template:red-line-screening:1.0", token)
+    page = app_client.get(f"/assessments/{aid}")
+    assert "Red-line screening" in page.text
+    revision = page.text.split('name="revision" value="', 1)[1].split('"', 1)[0]
+    # a wrong answer: nothing saved, the typed answers come back, the question is named
+    bad = app_client.post(
+        f"/assessments/{aid}",
+        data={**SCREENING, "q-biometrics": "perhaps", "csrf_token": token, "revision": revision},
+    )
+    assert bad.status_code == 422
+    assert "nothing was saved" in bad.text
+    assert "Ranking benefit claims for review" in bad.text
+    assert (
+        container.assessments.get(world["city-assessor@example.org"], aid).assessment.answers == {}
+    )
+    # HTMX autosave answers with a status fragment
+    saved = app_client.post(
+        f"/assessments/{aid}",
+        headers={"HX-Request": "true"},
+        data={"q-use_description": "Ranking claims", "csrf_token": token, "revision": revision},
+    )
+    assert saved.status_code == 200
+    assert "Saved (revision" in saved.text
+    assert "<html" not in saved.text
+    # reloading finds the answer
+    assert "Ranking claims" in app_client.get(f"/assessments/{aid}").text
+    current = container.assessments.get(world["city-assessor@example.org"], aid).assessment
+    submitted = app_client.post(
+        f"/assessments/{aid}",
+        data={**SCREENING, "submit": "1", "csrf_token": token, "revision": str(current.revision)},
+        follow_redirects=False,
+    )
+    assert submitted.status_code == 303
+    # the author may not sign
+    assert (
+        app_client.post(f"/assessments/{aid}/sign", data={"csrf_token": token}).status_code == 403
+    )
+    app_client.cookies.clear()
+    token = login(app_client, "city-approver@example.org")
+    signed = app_client.post(
+        f"/assessments/{aid}/sign",
+        data={"csrf_token": token, "review_date": "2027-11-23"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    report = app_client.get(f"/assessments/{aid}/report")
+    assert "Claims triage" in report.text
+    assert "Content sha256" in report.text
+    pdf = app_client.get(f"/assessments/{aid}/report.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Claims triage" in text
+    assert "signed" in text
+
+
+def test_impact_assessment_shows_its_level_and_heat_map(app_client, world, container):
+    system = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details("Housing allocation")
+    )
+    token = login(app_client, "city-assessor@example.org")
+    aid = _start(app_client, system.id, "urn:ombud:template:hudera", token)
+    view = container.assessments.get(world["city-assessor@example.org"], aid)
+    right = view.template.question("rights").columns[0].options[0].value
+    app_client.post(
+        f"/assessments/{aid}",
+        data={
+            "csrf_token": token,
+            "q-rights-present": "1",
+            "q-rights-0-right": right,
+            "q-rights-0-gravity": "4",
+            "q-rights-0-scope": "3",
+            "q-rights-0-reversibility": "2",
+            "q-rights-0-probability": "3",
+        },
+    )
+    page = app_client.get(f"/assessments/{aid}").text
+    assert "Level: <strong>high</strong>" in page
+    report = app_client.get(f"/assessments/{aid}/report").text
+    assert "<svg" in report
+    assert "Risk heat map" in report
+
+
+def test_viewers_read_but_do_not_edit(app_client, world, container):
+    system = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details()
+    )
+    a = container.assessments.start(
+        world["city-assessor@example.org"], system.id, "urn:ombud:template:red-line-screening"
+    )
+    token = login(app_client, "city-viewer@example.org")
+    page = app_client.get(f"/assessments/{a.id}")
+    assert page.status_code == 200
+    assert "hx-post" not in page.text
+    denied = app_client.post(
+        f"/assessments/{a.id}", data={"q-use_description": "x", "csrf_token": csrf_from(page.text)}
+    )
+    assert denied.status_code == 403
+    assert token
