@@ -36,3 +36,56 @@ def complete_details(name: str = "Benefit fraud risk scoring", **changes: Any) -
 
 def minimal_details(name: str = "Draft idea", **changes: Any) -> SystemDetails:
     return SystemDetails(name=name, **changes)
+
+
+SCREENING_URN = "urn:ombud:template:red-line-screening"
+HUDERA_URN = "urn:ombud:template:hudera"
+SCREENING_ANSWERS: dict[str, Any] = {
+    "use_description": "Ranking benefit claims for review",
+    "biometrics": "no",
+    "practices": ["none"],
+    "impossible_to_comply": "no",
+    "undue_risk": "no",
+    "state_measure": "none",
+    "incompatible_use": "no",
+    "reasoning": "A person reviews every flag.",
+}
+
+
+def hudera_answers(gravity: int = 2, probability: int = 2) -> dict[str, Any]:
+    return {
+        "occasion": "before_first_use",
+        "purpose_and_use": "Rank claims for manual review.",
+        "deployment_setting": "Regional offices.",
+        "legal_framework": "Social Security Act, section 12(3).",
+        "affected_people": "Benefit claimants.",
+        "rights": [
+            {
+                "right": "equality_non_discrimination",
+                "gravity": gravity,
+                "scope": 2,
+                "reversibility": 2,
+                "probability": probability,
+            },
+        ],
+        "affected_persons_heard": "yes",
+        "mitigations": [
+            {"measure": "Human review of every flag", "owner": "Control unit", "status": "done"}
+        ],
+        "monitoring": "Quarterly disparity report.",
+        "residual_risk": "medium",
+        "residual_risk_reasons": "Review and monitoring in place.",
+        "conclusion": "May proceed.",
+        "review_date": "2030-01-01",
+    }
+
+
+def sign_current_assessments(container: Any, author: Any, approver: Any, system_id: int) -> None:
+    """What the assessments gate asks before deployment or use: a signed red-line
+    screening and a signed impact assessment."""
+    svc = container.assessments
+    for urn, answers in ((SCREENING_URN, SCREENING_ANSWERS), (HUDERA_URN, hudera_answers())):
+        a = svc.start(author, system_id, urn)
+        svc.save_answers(author, a.id, answers)
+        svc.submit(author, a.id)
+        svc.sign(approver, a.id)

@@ -100,6 +100,9 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     accounts = AccountsService(uow, hasher, session_hours=settings.session_hours)
     register = RegisterService(uow)
     catalogue, rules, requirements = shipped_catalogue()
+    assessments = AssessmentsService(
+        uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()
+    )
     return Container(
         settings=settings,
         engines=engines,
@@ -108,12 +111,10 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         register=register,
         public_register=PublicRegisterService(uow),
         ledger=LedgerService(uow),
-        demo=DemoService(accounts, register, read_demo_data),
+        demo=DemoService(accounts, register, read_demo_data, assessments),
         instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
         compliance=ComplianceService(uow, catalogue, rules, requirements),
-        assessments=AssessmentsService(
-            uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()
-        ),
+        assessments=assessments,
     )
 
 

@@ -13,7 +13,7 @@ from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import PublicationState
 from ombud.errors import NotFound
-from tests.factories import complete_details
+from tests.factories import complete_details, sign_current_assessments
 
 
 @pytest.fixture
@@ -194,6 +194,12 @@ def test_systems_transition_succeeds_when_the_record_is_complete(ombud, containe
     editor = world["city-editor@example.org"]
     system = container.register.create(
         editor, world.city.id, complete_details(), LifecycleStage.TESTING
+    )
+    sign_current_assessments(
+        container,
+        world["city-assessor@example.org"],
+        world["city-approver@example.org"],
+        system.id,
     )
     result = ombud(
         "systems",

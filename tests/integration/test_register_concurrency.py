@@ -23,7 +23,7 @@ from ombud.domain.lifecycle import LifecycleStage
 from ombud.errors import Conflict, Invalid
 from ombud.services.accounts import AccountsService
 from ombud.services.register import RegisterService
-from tests.factories import complete_details
+from tests.factories import complete_details, sign_current_assessments
 
 S = LifecycleStage
 HOLD_SECONDS = 10.0  # a safety net only: the hold ends on a condition, not a timer
@@ -134,6 +134,12 @@ def racing(container, someone_waits_for_a_lock):
 def test_concurrent_transitions_keep_the_lifecycle_consistent(container, world, racing):
     editor = world["city-editor@example.org"]
     system = container.register.create(editor, world.city.id, complete_details(), S.DEPLOYMENT)
+    sign_current_assessments(
+        container,
+        world["city-assessor@example.org"],
+        world["city-approver@example.org"],
+        system.id,
+    )
     container.register.transition(editor, system.id, S.USE, "In use")
 
     outcomes = _race(

@@ -26,7 +26,18 @@ from ombud.domain.ports import LedgerFilter
 from ombud.domain.systems import DETAIL_FIELDS, PublicationState, SystemDetails
 from ombud.errors import Conflict, Invalid, NotFound
 from ombud.services.register import RegisterService
-from tests.factories import complete_details, minimal_details
+from tests.factories import complete_details, minimal_details, sign_current_assessments
+
+
+def _assessed(container, world, system_id):
+    """The signed assessments the assessments gate asks for (tested in test_assessments)."""
+    sign_current_assessments(
+        container,
+        world["city-assessor@example.org"],
+        world["city-approver@example.org"],
+        system_id,
+    )
+
 
 S = LifecycleStage
 
@@ -106,6 +117,7 @@ def test_transitions_are_listed_newest_first_with_reasons(container, world, edit
     reg = container.register
     system = reg.create(editor, world.city.id, complete_details(), S.DEVELOPMENT)
     reg.transition(editor, system.id, S.TESTING, "Unit and bias tests")
+    _assessed(container, world, system.id)
     reg.transition(editor, system.id, S.DEPLOYMENT, "Tests passed")
     transitions = reg.history(editor, system.id).transitions
     assert [(t.from_stage, t.to_stage, t.reason) for t in transitions] == [
@@ -233,6 +245,7 @@ def test_a_transition_needs_a_reason(container, world, editor):
 def test_the_gate_blocks_deployment_and_names_the_missing_fields(container, world, editor):
     details = complete_details(legal_basis="", contest_information="  ")
     system = container.register.create(editor, world.city.id, details, S.TESTING)
+    _assessed(container, world, system.id)
     before = _counts(container)
 
     with pytest.raises(Invalid) as exc:
@@ -255,6 +268,7 @@ def test_the_gate_blocks_deployment_and_names_the_missing_fields(container, worl
 def test_once_the_record_is_complete_the_gate_opens(container, world, editor):
     reg = container.register
     system = reg.create(editor, world.city.id, complete_details(legal_basis=""), S.TESTING)
+    _assessed(container, world, system.id)
     with pytest.raises(Invalid):
         reg.transition(editor, system.id, S.DEPLOYMENT, "Go live")
     reg.update(editor, system.id, complete_details())
@@ -303,6 +317,7 @@ class NoSaleWithoutContract:
 
     name: str = "sale-contract"
     provision: str = "coe-fc:16.2.b"
+    on_record: bool = True
 
     def guards(self, target: LifecycleStage) -> bool:
         return target is S.SALE

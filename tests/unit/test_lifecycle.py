@@ -141,8 +141,13 @@ def test_random_walks_agree_with_the_graph(start, picks, probes):
 # -- the record-complete gate -------------------------------------------------------
 
 
+def record_gates() -> GateRegistry:
+    """The record gate alone (the assessments gate is tested below)."""
+    return GateRegistry([RECORD_COMPLETE_GATE])
+
+
 def test_a_complete_record_passes_every_gate_into_every_stage():
-    gates = default_gates()
+    gates = record_gates()
     for target in LifecycleStage:
         assert gates.check(complete_details(), target, GateContext()) == []
 
@@ -151,7 +156,7 @@ def test_a_complete_record_passes_every_gate_into_every_stage():
 @pytest.mark.parametrize("field_name", GATED_FIELDS)
 def test_record_complete_gate_blocks_deployment_and_use_for_each_blank_field(field_name, blank):
     details = replace(complete_details(), **{field_name: blank})
-    gates = default_gates()
+    gates = record_gates()
     for target in LifecycleStage:
         failures = gates.check(details, target, GateContext())
         if target in GATED_STAGES:
@@ -183,6 +188,7 @@ class NeedsSignedAssessment:
 
     name: str = "assessment-signed"
     provision: str = "coe-fc:16.2.b"
+    on_record: bool = False
 
     def guards(self, target: LifecycleStage) -> bool:
         return target in {S.DEPLOYMENT, S.SALE}
@@ -194,7 +200,7 @@ class NeedsSignedAssessment:
 
 
 def test_gate_registry_refuses_two_gates_with_the_same_name():
-    registry = default_gates()
+    registry = record_gates()
     with pytest.raises(ValueError, match="record-complete"):
         registry.register(RECORD_COMPLETE_GATE)
     registry.register(NeedsSignedAssessment())
@@ -210,7 +216,7 @@ def test_an_empty_registry_blocks_nothing():
 
 
 def test_a_registered_custom_gate_is_consulted_for_the_stages_it_guards():
-    registry = default_gates()
+    registry = record_gates()
     registry.register(NeedsSignedAssessment())
     details = complete_details()
 
@@ -222,10 +228,42 @@ def test_a_registered_custom_gate_is_consulted_for_the_stages_it_guards():
 
 
 def test_custom_gate_failures_add_to_the_record_complete_ones():
-    registry = default_gates()
+    registry = record_gates()
     registry.register(NeedsSignedAssessment())
     details = replace(complete_details(), legal_basis="")
     failures = registry.check(details, S.DEPLOYMENT, GateContext())
     assert {f.gate for f in failures} == {"record-complete", "assessment-signed"}
     # USE is guarded by record-complete only.
     assert {f.gate for f in registry.check(details, S.USE, GateContext())} == {"record-complete"}
+
+
+# -- the assessments gate -----------------------------------------------------------
+
+
+def test_default_gates_require_current_assessments_for_deployment_and_use():
+    gates = default_gates()
+    assert [g.name for g in gates] == ["record-complete", "assessments-current"]
+    none = gates.check(complete_details(), S.DEPLOYMENT, GateContext())
+    assert {f.gate for f in none} == {"assessments-current"}
+    assert len(none) == 2  # red-line screening and impact assessment
+    both = GateContext(
+        facts={
+            "current_assessments": frozenset(
+                {"urn:ombud:template:red-line-screening", "urn:ombud:template:hudera"}
+            )
+        }
+    )
+    assert gates.check(complete_details(), S.USE, both) == []
+    assert gates.check(complete_details(), S.TESTING, GateContext()) == []
+    banned = GateContext(facts={**both.facts, "red_line_blocks": ("A red-line ban is in force",)})
+    (failure,) = gates.check(complete_details(), S.DEPLOYMENT, banned)
+    assert failure.provision == "coe-fc:16.4"
+
+
+def test_evidence_gates_are_skipped_for_record_only_checks():
+    gates = default_gates()
+    assert gates.check(complete_details(), S.USE, GateContext(), record_only=True) == []
+    bare = replace(complete_details(), legal_basis="")
+    assert {f.gate for f in gates.check(bare, S.USE, GateContext(), record_only=True)} == {
+        "record-complete"
+    }

@@ -104,6 +104,13 @@ class Gate(Protocol):
     @property
     def provision(self) -> str: ...
 
+    @property
+    def on_record(self) -> bool:
+        """True when the gate reads only the record itself: it then also holds for a
+        system registered straight into a stage or edited while there. Gates that
+        need evidence (signed assessments) guard transitions only."""
+        ...
+
     def guards(self, target: LifecycleStage) -> bool: ...
 
     def check(self, details: SystemDetails, ctx: GateContext) -> list[GateFailure]: ...
@@ -121,6 +128,10 @@ class RequiredFieldsGate:
     provision: str
     targets: frozenset[LifecycleStage]
     required: tuple[tuple[str, str], ...]  # (field, label)
+
+    @property
+    def on_record(self) -> bool:
+        return True
 
     def guards(self, target: LifecycleStage) -> bool:
         return target in self.targets
@@ -168,14 +179,67 @@ class GateRegistry:
         return iter(self._gates)
 
     def check(
-        self, details: SystemDetails, target: LifecycleStage, ctx: GateContext
+        self,
+        details: SystemDetails,
+        target: LifecycleStage,
+        ctx: GateContext,
+        record_only: bool = False,
     ) -> list[GateFailure]:
         failures: list[GateFailure] = []
         for gate in self._gates:
-            if gate.guards(target):
+            if gate.guards(target) and (gate.on_record or not record_only):
                 failures.extend(gate.check(details, ctx))
         return failures
 
 
+@dataclass(frozen=True)
+class AssessmentsGate:
+    """No deployment or use without current, signed assessments (coe-fc:16.2.g, 16.4).
+
+    Reads ``ctx.facts["current_assessments"]`` (URNs of signed, not stale assessments)
+    and ``ctx.facts["red_line_blocks"]`` (bans and moratoria in force).
+    """
+
+    name: str
+    provision: str
+    targets: frozenset[LifecycleStage]
+    required: tuple[tuple[str, str], ...]  # (template URN, title)
+
+    @property
+    def on_record(self) -> bool:
+        return False
+
+    def guards(self, target: LifecycleStage) -> bool:
+        return target in self.targets
+
+    def check(self, details: SystemDetails, ctx: GateContext) -> list[GateFailure]:
+        current = ctx.facts.get("current_assessments", frozenset())
+        out = [
+            GateFailure(
+                self.name,
+                f"A current, signed {title} is required (missing or stale).",
+                self.provision,
+            )
+            for urn, title in self.required
+            if urn not in current
+        ]
+        out.extend(
+            GateFailure(self.name, block, "coe-fc:16.4")
+            for block in ctx.facts.get("red_line_blocks", ())
+        )
+        return out
+
+
+ASSESSMENTS_GATE = AssessmentsGate(
+    name="assessments-current",
+    provision="coe-fc:16.2.g",
+    targets=frozenset({S.DEPLOYMENT, S.USE}),
+    required=(
+        ("urn:ombud:template:red-line-screening", "red-line screening"),
+        ("urn:ombud:template:hudera", "human rights, democracy and rule of law impact assessment"),
+    ),
+)
+
+
 def default_gates() -> GateRegistry:
-    return GateRegistry([RECORD_COMPLETE_GATE])
+    return GateRegistry([RECORD_COMPLETE_GATE, ASSESSMENTS_GATE])

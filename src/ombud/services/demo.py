@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.systems import PublicationState, RiskLevel, SystemDetails
+from ombud.domain.assessments import RedLineDecisionKind
+from ombud.domain.lifecycle import LIVE_STAGES, LifecycleStage
+from ombud.domain.systems import AISystem, PublicationState, RiskLevel, SystemDetails
 from ombud.errors import Invalid
 from ombud.services.accounts import AccountsService
+from ombud.services.assessments import RED_LINE_SCREENING, AssessmentsService
 from ombud.services.common import Service
 from ombud.services.register import RegisterService
+
+HUDERA = "urn:ombud:template:hudera"
+# Severity (1-4) of the demo impact assessments, from the demo's risk level.
+_SEVERITY = {"low": 1, "unassessed": 2, "medium": 2, "high": 3, "unacceptable": 4}
 
 
 @dataclass
@@ -40,11 +47,14 @@ class DemoService(Service):
         accounts: AccountsService,
         register: RegisterService,
         read_demo_data: Callable[[], dict[str, Any]],
+        assessments: AssessmentsService | None = None,
     ) -> None:
         super().__init__(register.uow_factory, register.clock)
         self.accounts = accounts
         self.register = register
         self.read_demo_data = read_demo_data
+        self.assessments = assessments
+        self._signers: dict[int, Principal] = {}
 
     def is_empty(self) -> bool:
         with self.uow_factory(readonly=True) as uow:
@@ -74,6 +84,7 @@ class DemoService(Service):
         for raw in data.get("jurisdiction", []):
             for slug in raw["organisations"]:
                 self.accounts.grant_jurisdiction(root, raw["oversight"], slug)
+        self._report = report
         actors: dict[int, Principal] = {}
         for raw in data["users"]:
             user = self.accounts.create_user(
@@ -105,12 +116,165 @@ class DemoService(Service):
             raise Invalid(f"Demo organisation {org_id} has systems but no admin.")
         return self.accounts.principal_for_user(admin.id)
 
+    def _signer(self, org_id: int, author: Principal) -> Principal:
+        """A second approver for four-eyes sign-off; created for the demo if the data
+        has none (and listed with the demo accounts)."""
+        if org_id in self._signers:
+            return self._signers[org_id]
+        root = SYSTEM_PRINCIPAL
+        members = self.accounts.members(root, org_id)
+        other = next(
+            (u for u, r in members if r in (Role.APPROVER, Role.ADMIN) and u.id != author.user_id),
+            None,
+        )
+        if other is None:
+            org = self.accounts.get_organisation(org_id)
+            email, password = f"approver@{org.slug}.example", f"{org.slug}-approver-demo"
+            user = self.accounts.create_user(root, email, password, "Demo approver")
+            self.accounts.set_role(root, org_id, email, Role.APPROVER)
+            self._report.users.append(DemoUser(email, password, [f"approver @ {org.slug}"]))
+            other = user
+        signer = self.accounts.principal_for_user(other.id)
+        self._signers[org_id] = signer
+        return signer
+
+    def _assess(self, actor: Principal, system: AISystem, raw: dict[str, Any]) -> None:
+        """Signed red-line screening and impact assessment, as the gate to deployment asks."""
+        if self.assessments is None:
+            return
+        signer = self._signer(system.organisation_id, actor)
+        d = system.details
+        severity = _SEVERITY.get(raw.get("risk_level", "medium"), 2)
+        answers: dict[str, dict[str, Any]] = {
+            RED_LINE_SCREENING: {
+                "use_description": d.purpose or d.name,
+                "biometrics": "no",
+                "practices": ["none"],
+                "impossible_to_comply": "no",
+                "undue_risk": "no",
+                "state_measure": "none",
+                "incompatible_use": "no",
+                "reasoning": "No practice named in the instruments applies: "
+                + (d.human_oversight or "a person reviews the outputs."),
+            },
+            HUDERA: {
+                "occasion": "before_first_use",
+                "purpose_and_use": d.purpose or d.name,
+                "deployment_setting": d.deployment_context or "As registered.",
+                "legal_framework": d.legal_basis or "As registered.",
+                "affected_people": ", ".join(d.affected_groups) or "Members of the public.",
+                "rights": [
+                    {
+                        "right": "equality_non_discrimination",
+                        "gravity": severity,
+                        "scope": 2,
+                        "reversibility": 2,
+                        "probability": severity,
+                    },
+                    {
+                        "right": "privacy_personal_data",
+                        "gravity": max(1, severity - 1),
+                        "scope": 2,
+                        "reversibility": 1,
+                        "probability": 2,
+                    },
+                ],
+                "affected_persons_heard": "partly",
+                "no_consultation_reason": "Service users' panels were heard; other groups "
+                "through complaints received and earlier consultations.",
+                "mitigations": [
+                    {
+                        "measure": d.human_oversight or "Human review",
+                        "owner": d.contact_point or "System owner",
+                        "status": "done",
+                    }
+                ],
+                "monitoring": d.risks_and_safeguards or "Quarterly review of outcomes.",
+                "residual_risk": "medium" if severity >= 3 else "low",
+                "residual_risk_reasons": "Safeguards listed in the mitigation table.",
+                "conclusion": "The system may be deployed with the safeguards listed.",
+                "review_date": "2027-06-30",
+            },
+        }
+        hudera = answers[HUDERA]
+        if d.decision_role.value == "fully_automated":
+            hudera["automated_decision_safeguards"] = d.contest_information or "Human review."
+        if d.sector.value in ("elections_democracy", "justice", "media_information"):
+            hudera["democratic_processes_context"] = d.effect_on_people or d.purpose
+        if d.affects_children:
+            hudera["children_needs"] = "Child-rights impact considered; guardians informed."
+        if d.affects_persons_with_disabilities:
+            hudera["disability_needs"] = "Accessible formats and reasonable adjustments offered."
+        for urn in (RED_LINE_SCREENING, HUDERA):
+            a = self.assessments.start(actor, system.id, urn)
+            self.assessments.save_answers(actor, a.id, answers[urn])
+            self.assessments.submit(actor, a.id)
+            self.assessments.sign(signer, a.id)
+
+    def _red_line_ban(self, actor: Principal, system: AISystem, practice: str) -> None:
+        if self.assessments is None:
+            return
+        signer = self._signer(system.organisation_id, actor)
+        a = self.assessments.start(actor, system.id, RED_LINE_SCREENING)
+        self.assessments.save_answers(
+            actor,
+            a.id,
+            {
+                "use_description": system.details.purpose or system.details.name,
+                "biometrics": "yes",
+                "biometrics_details": "Live face matching of people taking part in demonstrations.",
+                "practices": [practice],
+                "impossible_to_comply": "yes",
+                "undue_risk": "yes",
+                "state_measure": "none",
+                "incompatible_use": "yes",
+                "reasoning": "Identifying participants in political demonstrations is AI-enabled "
+                "surveillance in unwarranted political surveillance (ipu-149:op18).",
+                "decision_context": "Proposal by the public-order unit; not to be developed.",
+            },
+        )
+        self.assessments.submit(actor, a.id)
+        view = self.assessments.get(signer, a.id)
+        for hit in view.red_lines:
+            self.assessments.decide_red_line(
+                signer,
+                a.id,
+                hit.rule.id,
+                RedLineDecisionKind.BAN,
+                "Incompatible with the freedoms of assembly and expression and with privacy; "
+                "the proposal is not to be developed or deployed.",
+                review_date=date(2027, 12, 31),
+            )
+        self.assessments.sign(signer, a.id)
+
+    def _draft_assessment(self, actor: Principal, system: AISystem) -> None:
+        if self.assessments is None:
+            return
+        a = self.assessments.start(actor, system.id, HUDERA)
+        self.assessments.save_answers(
+            actor,
+            a.id,
+            {
+                "occasion": "before_development",
+                "purpose_and_use": system.details.purpose or system.details.name,
+                "affected_people": "Children and families referred to child-welfare services.",
+            },
+        )
+
     def _load_system(self, actor: Principal, org_id: int, raw: dict[str, Any]) -> None:
         details = SystemDetails.from_snapshot(raw["details"])
         path = [LifecycleStage(s) for s in raw["path"]]
         system = self.register.create(actor, org_id, details, path[0], "Registered from demo data")
+        assessed = False
         for stage in path[1:]:
+            if stage in LIVE_STAGES and not assessed:
+                self._assess(actor, system, raw)
+                assessed = True
             system = self.register.transition(actor, system.id, stage, f"Moved to {stage.label}")
+        if raw.get("red_line_ban"):
+            self._red_line_ban(actor, system, raw["red_line_ban"])
+        if raw.get("draft_assessment"):
+            self._draft_assessment(actor, system)
         for edit in raw.get("edits", []):
             snapshot = {**system.details.snapshot(), **edit["changes"]}
             system = self.register.update(

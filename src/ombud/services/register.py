@@ -12,6 +12,7 @@ from typing import Any
 
 from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.accounts import Organisation
+from ombud.domain.assessments import AssessmentStatus, RedLineDecisionKind
 from ombud.domain.ledger import LedgerAction
 from ombud.domain.lifecycle import (
     INITIAL_STAGES,
@@ -135,8 +136,28 @@ class RegisterService(Service):
         return system, org
 
     def gate_context(self, uow: UnitOfWork, system: AISystem) -> GateContext:
-        """Facts the gates may need. Later areas (assessments) add theirs here."""
-        return GateContext(facts={"system_id": system.id})
+        """Facts the gates read: current signed assessments and red-line decisions in force."""
+        now = self.clock()
+        current = frozenset(
+            a.template_urn
+            for a in uow.assessments.for_system(system.id)
+            if a.status is AssessmentStatus.SIGNED and not a.is_stale(now)
+        )
+        blocks = tuple(
+            f"A red-line {d.kind.value.replace('_', ' ')} decided by {d.decided_by} is in force"
+            + (f" until {d.until:%Y-%m-%d}" if d.until else "")
+            + f": {d.reason}"
+            for d in uow.assessments.decisions(system.id)
+            if d.kind is RedLineDecisionKind.BAN
+            or (d.kind is RedLineDecisionKind.MORATORIUM and (d.until is None or d.until > now))
+        )
+        return GateContext(
+            facts={
+                "system_id": system.id,
+                "current_assessments": current,
+                "red_line_blocks": blocks,
+            }
+        )
 
     def get(self, actor: Principal, system_id: int) -> SystemView:
         with self.uow_factory(readonly=True) as uow:
@@ -190,6 +211,7 @@ class RegisterService(Service):
         system: AISystem,
         details: SystemDetails,
         target: LifecycleStage,
+        record_only: bool = False,
     ) -> None:
         """Refuse unless ``details`` pass every gate guarding ``target``.
 
@@ -200,7 +222,9 @@ class RegisterService(Service):
         stages = [LifecycleStage.DEPLOYMENT, target] if target in LIVE_STAGES else [target]
         ctx = self.gate_context(uow, system)
         found = [
-            f for stage in dict.fromkeys(stages) for f in self.gates.check(details, stage, ctx)
+            f
+            for stage in dict.fromkeys(stages)
+            for f in self.gates.check(details, stage, ctx, record_only)
         ]
         failures = list(dict.fromkeys(found))  # the same failure from two stages, once
         if failures:
@@ -233,7 +257,7 @@ class RegisterService(Service):
                 NewSystem(organisation_id=org.id, details=details, lifecycle_stage=stage, at=now)
             )
             # Registering straight into a live stage passes the same gates.
-            self._gate(uow, system, details, system.lifecycle_stage)
+            self._gate(uow, system, details, system.lifecycle_stage, record_only=True)
             snapshot = details.snapshot()
             uow.systems.add_revision(
                 Revision(
@@ -301,7 +325,7 @@ class RegisterService(Service):
             if not changed and not significant_reason:
                 return system
             if system.lifecycle_stage in LIVE_STAGES:
-                self._gate(uow, system, details, system.lifecycle_stage)
+                self._gate(uow, system, details, system.lifecycle_stage, record_only=True)
             if system.publication_state is PublicationState.PUBLISHED:
                 self._check_publishable(details)
             significant = is_significant(changed) or bool(significant_reason)

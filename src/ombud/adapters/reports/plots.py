@@ -70,10 +70,10 @@ def _matrix(ax: Axes, score: Score, thresholds: list[tuple[float, str]]) -> None
     for r in score.rows:
         values = list(r.factors.values())
         severity, probability = float(sum(values[:-1])), values[-1]
-        ax.plot(sev, prob, "o", color="#10263b")
+        ax.plot(severity, probability, "o", color="#10263b")
         ax.annotate(
             r.label.replace("_", " ")[:28],
-            (sev, prob),
+            (severity, probability),
             textcoords="offset points",
             xytext=(4, 4),
             fontsize=7,
