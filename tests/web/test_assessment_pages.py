@@ -135,3 +135,48 @@ def test_viewers_read_but_do_not_edit(app_client, world, container):
     )
     assert denied.status_code == 403
     assert token
+
+
+def test_a_ban_shows_on_the_register_pages_and_in_compliance(app_client, world, container):
+    from ombud.domain.assessments import RedLineDecisionKind
+    from ombud.domain.systems import PublicationState
+
+    assessor = world["city-assessor@example.org"]
+    approver = world["city-approver@example.org"]
+    system = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details("Crowd face matcher")
+    )
+    a = container.assessments.start(assessor, system.id, "urn:ombud:template:red-line-screening")
+    answers = {
+        "use_description": "Matching faces in crowds",
+        "biometrics": "yes",
+        "biometrics_details": "Live face matching at demonstrations.",
+        "practices": ["political_surveillance"],
+        "impossible_to_comply": "yes",
+        "undue_risk": "yes",
+        "state_measure": "none",
+        "incompatible_use": "yes",
+        "reasoning": "Political surveillance.",
+        "decision_context": "Proposal.",
+    }
+    container.assessments.save_answers(assessor, a.id, answers)
+    container.assessments.submit(assessor, a.id)
+    for hit in container.assessments.get(approver, a.id).red_lines:
+        container.assessments.decide_red_line(
+            approver,
+            a.id,
+            hit.rule.id,
+            RedLineDecisionKind.BAN,
+            "Incompatible with freedom of assembly.",
+        )
+    container.assessments.sign(approver, a.id)
+    container.register.set_publication(approver, system.id, PublicationState.PUBLISHED)
+    public = app_client.get(f"/register/{system.id}").text
+    assert "Red-line decisions" in public
+    assert "Incompatible with freedom of assembly." in public
+    login(app_client, "city-viewer@example.org")
+    assert "Red-line decisions" in app_client.get(f"/systems/{system.id}").text
+    matrix = container.compliance.for_system(approver, system.id)
+    row = next(r for r in matrix.results if r.requirement.id == "red-line-screening")
+    assert row.status.value == "met", row.reason
+    assert container.register.get(approver, system.id).system.risk_level.value == "unacceptable"

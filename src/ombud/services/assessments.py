@@ -30,7 +30,7 @@ from ombud.domain.assessments import (
 )
 from ombud.domain.ledger import LedgerAction
 from ombud.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from ombud.domain.systems import AISystem, RiskLevel
+from ombud.domain.systems import AISystem, PublicationState, RiskLevel
 from ombud.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from ombud.services.common import Service, authorize, get_org, org_ref, utcnow
 
@@ -235,6 +235,23 @@ class AssessmentsService(Service):
             if org is None or not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
                 raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
             return uow.assessments.for_system(system_id)
+
+    def red_line_decisions(self, actor: Principal, system_id: int) -> list[RedLineDecision]:
+        """Bans, moratoria and justified exceptions decided for the system (coe-fc:16.4)."""
+        with self.uow_factory(readonly=True) as uow:
+            system = uow.systems.get(system_id)
+            org = get_org(uow, system.organisation_id) if system else None
+            if org is None or not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
+                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+            return uow.assessments.decisions(system_id)
+
+    def published_red_line_decisions(self, system_id: int) -> list[RedLineDecision]:
+        """The decisions of a published system, for its public register page."""
+        with self.uow_factory(readonly=True) as uow:
+            system = uow.systems.get(system_id)
+            if system is None or system.publication_state is not PublicationState.PUBLISHED:
+                return []
+            return uow.assessments.decisions(system_id)
 
     def due(self, actor: Principal) -> list[tuple[Assessment, str]]:
         """Assessments needing work: stale, review date passed, or waiting for sign-off."""

@@ -160,7 +160,14 @@ def show_system(
 ) -> Response:
     view = c.register.get(principal, system_id)
     return render(
-        request, "systems/detail.html", {"view": view, "s": view.system, "d": view.system.details}
+        request,
+        "systems/detail.html",
+        {
+            "view": view,
+            "s": view.system,
+            "d": view.system.details,
+            "decisions": c.assessments.red_line_decisions(principal, system_id),
+        },
     )
 
 

@@ -131,5 +131,6 @@ def system_page(request: Request, system_id: int, c: ContainerDep) -> Response:
             "s": listing.system,
             "d": listing.system.details,
             "org": listing.organisation,
+            "decisions": c.assessments.published_red_line_decisions(system_id),
         },
     )
