@@ -131,3 +131,39 @@ def test_run_submit_and_sign_from_the_command_line(env, system, tmp_path):
         env=env,
     )
     assert '"status": "signed"' in shown.stdout
+
+
+def test_report_export(env, system, tmp_path, container, world):
+    a = container.assessments.start(
+        world["city-assessor@example.org"], system.id, "urn:ombud:template:red-line-screening"
+    )
+    target = tmp_path / "report.pdf"
+    result = runner.invoke(
+        app,
+        ["assess", "report", str(a.id), "-o", str(target), "--as", "city-viewer@example.org"],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(b"%PDF")
+    html = tmp_path / "report.html"
+    runner.invoke(
+        app,
+        ["assess", "report", str(a.id), "-o", str(html), "--as", "city-viewer@example.org"],
+        env=env,
+    )
+    assert "Red-line screening" in html.read_text()
+    bad = runner.invoke(
+        app,
+        [
+            "assess",
+            "report",
+            str(a.id),
+            "-o",
+            str(tmp_path / "r.doc"),
+            "--as",
+            "city-viewer@example.org",
+        ],
+        env=env,
+    )
+    assert bad.exit_code == 2
+    assert "must end in .pdf or .html" in bad.output

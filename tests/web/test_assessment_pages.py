@@ -180,3 +180,57 @@ def test_a_ban_shows_on_the_register_pages_and_in_compliance(app_client, world, 
     row = next(r for r in matrix.results if r.requirement.id == "red-line-screening")
     assert row.status.value == "met", row.reason
     assert container.register.get(approver, system.id).system.risk_level.value == "unacceptable"
+
+
+def test_answers_file_upload_and_a_corrupt_one_changes_nothing(app_client, world, container):
+    system = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details()
+    )
+    assessor = world["city-assessor@example.org"]
+    a = container.assessments.start(assessor, system.id, "urn:ombud:template:red-line-screening")
+    token = login(app_client, "city-assessor@example.org")
+    good = app_client.post(
+        f"/assessments/{a.id}/answers-file",
+        data={"csrf_token": token},
+        files={
+            "answers_file": (
+                "answers.yaml",
+                b"use_description: Ranking claims\n",
+                "application/yaml",
+            )
+        },
+        follow_redirects=False,
+    )
+    assert good.status_code == 303
+    before = container.assessments.get(assessor, a.id).assessment
+    assert before.answers == {"use_description": "Ranking claims"}
+    corrupt = app_client.post(
+        f"/assessments/{a.id}/answers-file",
+        data={"csrf_token": token},
+        files={
+            "answers_file": (
+                "answers.yaml",
+                b"use_description: other\nbiometrics: [\n",
+                "application/yaml",
+            )
+        },
+    )
+    assert corrupt.status_code == 422
+    assert "answers.yaml:" in corrupt.text
+    wrong = app_client.post(
+        f"/assessments/{a.id}/answers-file",
+        data={"csrf_token": token},
+        files={"answers_file": ("answers.yaml", b"biometrics: perhaps\n", "application/yaml")},
+    )
+    assert wrong.status_code == 422
+    assert "answers.yaml:1" in wrong.text
+    binary = app_client.post(
+        f"/assessments/{a.id}/answers-file",
+        data={"csrf_token": token},
+        files={"answers_file": ("answers.pdf", b"%PDF", "application/pdf")},
+    )
+    assert binary.status_code == 422
+    assert "use a .yaml" in binary.text
+    after = container.assessments.get(assessor, a.id).assessment
+    assert after.answers == before.answers
+    assert after.revision == before.revision

@@ -173,6 +173,29 @@ def sign(
     out.print(f"assessment {assessment_id} signed; content sha256 {digest} is on the ledger")
 
 
+@assess_app.command("report")
+@handles_errors
+def report(
+    assessment_id: int,
+    output: Annotated[Path, typer.Option("-o", "--output", help="report.pdf or report.html")],
+    as_email: AsOption = None,
+) -> None:
+    """Export the assessment report as PDF (or HTML, by the file's suffix)."""
+    c = container()
+    actor = as_user(c, _need_user(as_email))
+    if output.suffix.lower() == ".html":
+        data = c.assessments.report_html(actor, assessment_id).encode("utf-8")
+    elif output.suffix.lower() == ".pdf":
+        data = c.assessments.report_pdf(actor, assessment_id)
+    else:
+        raise Invalid(f"--output: {output} must end in .pdf or .html.")
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise Invalid(f"--output: cannot write {output}: {exc.strerror}.") from None
+    out.print(f"wrote {output} ({len(data)} bytes)")
+
+
 @assess_app.command("decide")
 @handles_errors
 def decide(

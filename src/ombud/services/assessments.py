@@ -93,6 +93,8 @@ class ReportRenderer(Protocol):
 
     def pdf(self, html: str) -> bytes: ...
 
+    def assessment_html(self, context: dict[str, Any]) -> str: ...
+
 
 class AssessmentsService(Service):
     def __init__(
@@ -115,10 +117,26 @@ class AssessmentsService(Service):
         levels = [(t.at, t.level) for t in view.template.scoring.levels]
         return self.reports.heatmap_svg(view.score, levels)
 
-    def pdf(self, html: str) -> bytes:
+    def report_html(self, actor: Principal, assessment_id: int, links: bool = False) -> str:
+        """The report: answers, level with its rule, heat map, red lines, provisions served,
+        sign-off and content hash."""
         if self.reports is None:
-            raise Invalid("PDF reports are not configured.")
-        return self.reports.pdf(html)
+            raise Invalid("Reports are not configured.")
+        view = self.get(actor, assessment_id)
+        return self.reports.assessment_html(
+            {
+                "v": view,
+                "a": view.assessment,
+                "t": view.template,
+                "heatmap": self.heatmap_svg(view),
+                "links": links,
+            }
+        )
+
+    def report_pdf(self, actor: Principal, assessment_id: int) -> bytes:
+        if self.reports is None:
+            raise Invalid("Reports are not configured.")
+        return self.reports.pdf(self.report_html(actor, assessment_id))
 
     def answers_from_file(self, name: str, text: str) -> tuple[dict[str, Any], dict[str, int]]:
         """The answers in a YAML/JSON file, with the line of each, or Invalid naming the line."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from ombud.adapters.reports.html import assessment_html
 from ombud.adapters.reports.pdf import html_to_pdf
 from ombud.adapters.reports.plots import heatmap_svg
 from ombud.domain.assessments import Score
@@ -15,3 +18,6 @@ class Reports:
 
     def pdf(self, html: str) -> bytes:
         return html_to_pdf(html)
+
+    def assessment_html(self, context: dict[str, Any]) -> str:
+        return assessment_html(context)

@@ -149,6 +149,48 @@ async def save(
     return redirect(request, f"/assessments/{assessment_id}", "Answers saved.")
 
 
+ANSWERS_UPLOAD_MAX = 1_000_000
+ANSWERS_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@router.post("/assessments/{assessment_id}/answers-file", response_class=HTMLResponse)
+async def upload_answers(
+    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    """Answers from a YAML or JSON file; a broken file changes nothing and says where."""
+    form = await request.form()
+    upload = form.get("answers_file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise Invalid.from_fields({"answers_file": "Choose a YAML or JSON file of answers."})
+    name = upload.filename.rsplit("/", 1)[-1]
+    if not name.lower().endswith(ANSWERS_SUFFIXES):
+        raise Invalid.from_fields({"answers_file": f"{name}: use a .yaml, .yml or .json file."})
+    data = await upload.read(ANSWERS_UPLOAD_MAX + 1)
+    if len(data) > ANSWERS_UPLOAD_MAX:
+        raise Invalid.from_fields(
+            {"answers_file": f"{name} is larger than {ANSWERS_UPLOAD_MAX} bytes."}
+        )
+    try:
+        content = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid.from_fields(
+            {"answers_file": f"{name} is not UTF-8 text (byte {exc.start})."}
+        ) from None
+    try:
+        c.assessments.run_answers_file(principal, assessment_id, name, content)
+    except Invalid as exc:
+        return _page(
+            request,
+            c,
+            principal,
+            assessment_id,
+            exc.field_messages(),
+            f"Nothing was saved: {exc.message}",
+            422,
+        )
+    return redirect(request, f"/assessments/{assessment_id}", f"Answers from {name} saved.")
+
+
 @router.post("/assessments/{assessment_id}/sign")
 async def sign(
     request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
@@ -192,39 +234,13 @@ async def decide(
 
 
 @router.get("/assessments/{assessment_id}/report", response_class=HTMLResponse)
-def report(
-    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
-) -> Response:
-    view = c.assessments.get(principal, assessment_id)
-    return render(
-        request,
-        "assessments/report.html",
-        {
-            "v": view,
-            "a": view.assessment,
-            "t": view.template,
-            "heatmap": c.assessments.heatmap_svg(view),
-        },
-    )
+def report(assessment_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
+    return HTMLResponse(c.assessments.report_html(principal, assessment_id, links=True))
 
 
 @router.get("/assessments/{assessment_id}/report.pdf")
-async def report_pdf(
-    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
-) -> Response:
-    view = c.assessments.get(principal, assessment_id)
-    html = render(
-        request,
-        "assessments/report.html",
-        {
-            "v": view,
-            "a": view.assessment,
-            "t": view.template,
-            "heatmap": c.assessments.heatmap_svg(view),
-            "pdf": True,
-        },
-    ).body
-    pdf = await run_in_threadpool(c.assessments.pdf, bytes(html).decode("utf-8"))
+async def report_pdf(assessment_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
+    pdf = await run_in_threadpool(c.assessments.report_pdf, principal, assessment_id)
     name = f"assessment-{assessment_id}.pdf"
     return Response(
         pdf,
