@@ -166,4 +166,4 @@ def test_report_export(env, system, tmp_path, container, world):
         env=env,
     )
     assert bad.exit_code == 2
-    assert "must end in .pdf or .html" in bad.output
+    assert "must end in .pdf or .html" in " ".join(bad.output.split())
