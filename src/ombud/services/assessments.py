@@ -32,7 +32,7 @@ from ombud.domain.ledger import LedgerAction
 from ombud.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel
 from ombud.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
-from ombud.services.common import Service, authorize, get_org, org_ref, utcnow
+from ombud.services.common import Service, authorize, org_ref, readable_system, utcnow
 
 RED_LINE_SCREENING = "urn:ombud:template:red-line-screening"
 COMMENT_MAX = 5000
@@ -196,15 +196,14 @@ class AssessmentsService(Service):
         self, uow: UnitOfWork, actor: Principal, assessment_id: int, lock: bool = False
     ) -> tuple[Assessment, AISystem, Organisation]:
         a = uow.assessments.get(assessment_id, for_update=lock)
-        missing = NotFound(f"Assessment {assessment_id} does not exist or is not visible to you.")
-        if a is None:
-            raise missing
-        system = uow.systems.get(a.system_id)
-        if system is None:
-            raise missing
-        org = get_org(uow, system.organisation_id)
-        if not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
-            raise missing
+        try:
+            if a is None:
+                raise NotFound("no such assessment")
+            system, org = readable_system(uow, actor, a.system_id)
+        except NotFound:
+            raise NotFound(
+                f"Assessment {assessment_id} does not exist or is not visible to you."
+            ) from None
         return a, system, org
 
     def get(self, actor: Principal, assessment_id: int) -> AssessmentView:
@@ -248,19 +247,13 @@ class AssessmentsService(Service):
 
     def for_system(self, actor: Principal, system_id: int) -> list[Assessment]:
         with self.uow_factory(readonly=True) as uow:
-            system = uow.systems.get(system_id)
-            org = get_org(uow, system.organisation_id) if system else None
-            if org is None or not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
-                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+            readable_system(uow, actor, system_id)
             return uow.assessments.for_system(system_id)
 
     def red_line_decisions(self, actor: Principal, system_id: int) -> list[RedLineDecision]:
         """Bans, moratoria and justified exceptions decided for the system (coe-fc:16.4)."""
         with self.uow_factory(readonly=True) as uow:
-            system = uow.systems.get(system_id)
-            org = get_org(uow, system.organisation_id) if system else None
-            if org is None or not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
-                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+            readable_system(uow, actor, system_id)
             return uow.assessments.decisions(system_id)
 
     def published_red_line_decisions(self, system_id: int) -> list[RedLineDecision]:
@@ -292,14 +285,7 @@ class AssessmentsService(Service):
         template = self.template(template_ref)
         now = self.clock()
         with self.uow_factory() as uow:
-            system = uow.systems.get(system_id)
-            org = get_org(uow, system.organisation_id) if system else None
-            if (
-                system is None
-                or org is None
-                or not is_allowed(actor, Action.SYSTEM_READ, org_ref(org))
-            ):
-                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+            system, org = readable_system(uow, actor, system_id)
             authorize(actor, Action.ASSESSMENT_EDIT, org)
             a = uow.assessments.add(
                 Assessment(

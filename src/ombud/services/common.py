@@ -9,6 +9,7 @@ from ombud.domain.access import Action, OrganisationRef, Principal, is_allowed
 from ombud.domain.accounts import Organisation
 from ombud.domain.ledger import LedgerAction, LedgerDraft
 from ombud.domain.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
+from ombud.domain.systems import AISystem
 from ombud.errors import Forbidden, Invalid, NotFound
 
 MAX_PAGE_SIZE = 100
@@ -56,6 +57,18 @@ def get_org(uow: UnitOfWork, org_id: int, lock: bool = False) -> Organisation:
     if org is None:
         raise NotFound(f"Organisation {org_id} does not exist.")
     return org
+
+
+def readable_system(
+    uow: UnitOfWork, actor: Principal, system_id: int, lock: bool = False
+) -> tuple[AISystem, Organisation]:
+    """A system the actor may read, with its organisation; NotFound (not Forbidden)
+    otherwise, so that ids of other organisations' records do not leak."""
+    system = uow.systems.get(system_id, for_update=lock)
+    org = uow.organisations.get(system.organisation_id) if system else None
+    if system is None or org is None or not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
+        raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+    return system, org
 
 
 class Service:

@@ -35,7 +35,7 @@ from ombud.domain.instruments import Catalogue, Topic
 from ombud.domain.ports import SystemFilter, SystemListing, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem
 from ombud.errors import Forbidden, NotFound
-from ombud.services.common import Service, get_org, org_ref
+from ombud.services.common import Service, get_org, org_ref, readable_system
 
 Evaluated = tuple[dict[str, InstrumentApplicability], list[RequirementResult]]
 
@@ -155,12 +155,7 @@ class ComplianceService(Service):
         flt = flt or ComplianceFilter()
         self._check_filter(flt)
         with self.uow_factory(readonly=True) as uow:
-            system = uow.systems.get(system_id)
-            if system is None:
-                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
-            org = get_org(uow, system.organisation_id)
-            if not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
-                raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
+            system, org = readable_system(uow, actor, system_id)
             extra = self.evidence_facts(uow, [system.id])[system.id]
         return self.assess(system, org, self._selected(flt), extra)
 

@@ -46,8 +46,16 @@ from ombud.domain.systems import (
     is_significant,
     validate_details,
 )
-from ombud.errors import Conflict, FieldProblem, Invalid, NotFound
-from ombud.services.common import Service, authorize, get_org, org_ref, page_of, utcnow
+from ombud.errors import Conflict, FieldProblem, Invalid
+from ombud.services.common import (
+    Service,
+    authorize,
+    get_org,
+    org_ref,
+    page_of,
+    readable_system,
+    utcnow,
+)
 
 REASON_MAX = 2000
 
@@ -122,18 +130,9 @@ class RegisterService(Service):
     def _load(
         self, uow: UnitOfWork, actor: Principal, system_id: int, lock: bool = False
     ) -> tuple[AISystem, Organisation]:
-        """A system the actor may read; NotFound (not Forbidden) otherwise, so ids do not leak.
-
-        ``lock`` takes the row for the rest of the transaction (writes), so two
-        concurrent edits queue instead of both passing the revision check.
-        """
-        system = uow.systems.get(system_id, for_update=lock)
-        if system is None:
-            raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
-        org = get_org(uow, system.organisation_id)
-        if not is_allowed(actor, Action.SYSTEM_READ, org_ref(org)):
-            raise NotFound(f"AI system {system_id} does not exist or is not visible to you.")
-        return system, org
+        """``lock`` takes the row for the rest of the transaction (writes), so two
+        concurrent edits queue instead of both passing the revision check."""
+        return readable_system(uow, actor, system_id, lock)
 
     def gate_context(self, uow: UnitOfWork, system: AISystem) -> GateContext:
         """Facts the gates read: current signed assessments and red-line decisions in force."""
