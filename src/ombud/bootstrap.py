@@ -117,12 +117,3 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         assessments=assessments,
     )
 
-
-from ombud.services.audits import AuditService  # noqa: E402  (the lead moves it up)
-
-
-def audit_service() -> AuditService:
-    """The bias audit service (issue 6); heavy libraries load only when an audit runs."""
-    from ombud.adapters.audit_engine import ArrowAuditEngine, HtmlAuditReport
-
-    return AuditService(ArrowAuditEngine(), HtmlAuditReport())
