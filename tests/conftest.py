@@ -26,6 +26,7 @@ PASSWORD = "correct horse battery"
 
 # Tables in an order that respects foreign keys, for emptying between tests.
 _TABLES = (
+    "evidence_files",
     "red_line_decisions",
     "assessment_comments",
     "assessment_authors",

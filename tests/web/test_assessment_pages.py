@@ -234,3 +234,37 @@ def test_answers_file_upload_and_a_corrupt_one_changes_nothing(app_client, world
     after = container.assessments.get(assessor, a.id).assessment
     assert after.answers == before.answers
     assert after.revision == before.revision
+
+
+def test_evidence_files_are_checked_attached_and_downloaded(app_client, world, container):
+    system = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details()
+    )
+    assessor = world["city-assessor@example.org"]
+    a = container.assessments.start(assessor, system.id, "urn:ombud:template:hudera")
+    token = login(app_client, "city-assessor@example.org")
+
+    def upload(name, data, kind="application/octet-stream"):
+        return app_client.post(
+            f"/assessments/{a.id}/evidence",
+            data={"csrf_token": token},
+            files={"evidence_file": (name, data, kind)},
+            follow_redirects=False,
+        )
+
+    assert upload("test-report.pdf", b"%PDF-1.7 test report").status_code == 303
+    fake = upload("report.pdf", b"MZ\x90\x00 not a pdf")
+    assert fake.status_code == 422
+    assert "is not a PDF file" in fake.text
+    assert upload("tool.exe", b"MZ").status_code == 422
+    too_big = upload("big.csv", b"a," * 800_000)
+    assert too_big.status_code == 422
+    assert "at most 1500000" in too_big.text
+    files = container.assessments.evidence(assessor, a.id)
+    assert [f.name for f in files] == ["test-report.pdf"]
+    got = app_client.get(f"/evidence/{files[0].id}")
+    assert got.content == b"%PDF-1.7 test report"
+    assert got.headers["content-type"] == "application/pdf"
+    app_client.cookies.clear()
+    login(app_client, "agency-admin@example.org")
+    assert app_client.get(f"/evidence/{files[0].id}").status_code == 404

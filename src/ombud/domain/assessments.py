@@ -492,3 +492,59 @@ class RedLineDecision:
     decided_by: str
     decided_at: datetime
     review_date: datetime | None
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    id: int
+    assessment_id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+# What may be attached, by file name suffix, with the bytes a genuine file starts with
+# (None: text formats, checked by decoding instead).
+EVIDENCE_TYPES: dict[str, tuple[str, bytes | None]] = {
+    ".pdf": ("application/pdf", b"%PDF"),
+    ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
+    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".csv": ("text/csv", None),
+    ".txt": ("text/plain", None),
+    ".json": ("application/json", None),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        b"PK\x03\x04",
+    ),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK\x03\x04"),
+    ".odt": ("application/vnd.oasis.opendocument.text", b"PK\x03\x04"),
+}
+EVIDENCE_MAX_BYTES = 1_500_000
+
+
+def check_evidence_file(name: str, data: bytes) -> tuple[str, str | None]:
+    """(content type, problem): refuses unknown types, mismatched content and size."""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in EVIDENCE_TYPES:
+        allowed = ", ".join(sorted(EVIDENCE_TYPES))
+        return "", f"{name}: files of this type cannot be attached (allowed: {allowed})."
+    content_type, magic = EVIDENCE_TYPES[suffix]
+    if not data:
+        return content_type, f"{name} is empty."
+    if len(data) > EVIDENCE_MAX_BYTES:
+        return content_type, f"{name} is {len(data)} bytes; at most {EVIDENCE_MAX_BYTES}."
+    if magic is not None and not data.startswith(magic):
+        return (
+            content_type,
+            f"{name} is not a {suffix[1:].upper()} file (its content says otherwise).",
+        )
+    if magic is None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return content_type, f"{name} is not UTF-8 text."
+    return content_type, None

@@ -14,7 +14,7 @@ from typing import Generic, Protocol, TypeVar
 
 from ombud.domain.access import OrganisationKind, Role
 from ombud.domain.accounts import ApiToken, Membership, Organisation, User, WebSession
-from ombud.domain.assessments import Assessment, Comment, RedLineDecision
+from ombud.domain.assessments import Assessment, Comment, EvidenceFile, RedLineDecision
 from ombud.domain.ledger import LedgerDraft, LedgerEntry
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.revisions import Revision, Transition
@@ -172,6 +172,12 @@ class AssessmentRepository(Protocol):
     ) -> dict[int, list[RedLineDecision]]: ...
 
 
+class EvidenceRepository(Protocol):
+    def add(self, f: EvidenceFile, data: bytes) -> EvidenceFile: ...
+    def for_assessment(self, assessment_id: int) -> list[EvidenceFile]: ...
+    def get(self, file_id: int) -> tuple[EvidenceFile, bytes] | None: ...
+
+
 class LedgerRepository(Protocol):
     def append(self, draft: LedgerDraft, at: datetime) -> LedgerEntry: ...
     def iter_entries(self) -> Iterator[LedgerEntry]: ...
@@ -188,6 +194,7 @@ class UnitOfWork(Protocol):
     systems: SystemRepository
     ledger: LedgerRepository
     assessments: AssessmentRepository
+    evidence: EvidenceRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

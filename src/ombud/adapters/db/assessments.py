@@ -13,12 +13,14 @@ from ombud.adapters.db.tables import (
     assessment_authors,
     assessment_comments,
     assessments,
+    evidence_files,
     red_line_decisions,
 )
 from ombud.domain.assessments import (
     Assessment,
     AssessmentStatus,
     Comment,
+    EvidenceFile,
     RedLineDecision,
     RedLineDecisionKind,
 )
@@ -236,3 +238,55 @@ class SqlAssessmentRepository:
 def _chunks(ids: Sequence[int], size: int = 500) -> list[list[int]]:
     items = list(ids)
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _evidence(m: Any) -> EvidenceFile:
+    return EvidenceFile(
+        id=m["id"],
+        assessment_id=m["assessment_id"],
+        name=m["name"],
+        content_type=m["content_type"],
+        size=m["size"],
+        sha256=m["sha256"],
+        uploaded_by=m["uploaded_by"],
+        uploaded_at=m["uploaded_at"],
+    )
+
+
+_EVIDENCE_META = [c for c in evidence_files.c if c.name != "data"]
+
+
+class SqlEvidenceRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, f: EvidenceFile, data: bytes) -> EvidenceFile:
+        new_id = self.conn.execute(
+            insert(evidence_files)
+            .values(
+                assessment_id=f.assessment_id,
+                name=f.name,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+                data=data,
+                uploaded_by=f.uploaded_by,
+                uploaded_at=f.uploaded_at,
+            )
+            .returning(evidence_files.c.id)
+        ).scalar_one()
+        return EvidenceFile(**{**f.__dict__, "id": new_id})
+
+    def for_assessment(self, assessment_id: int) -> list[EvidenceFile]:
+        rows = self.conn.execute(
+            select(*_EVIDENCE_META)
+            .where(evidence_files.c.assessment_id == assessment_id)
+            .order_by(evidence_files.c.id)
+        )
+        return [_evidence(r._mapping) for r in rows]
+
+    def get(self, file_id: int) -> tuple[EvidenceFile, bytes] | None:
+        row = self.conn.execute(
+            select(evidence_files).where(evidence_files.c.id == file_id)
+        ).first()
+        return (_evidence(row._mapping), bytes(row._mapping["data"])) if row else None

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -300,4 +301,23 @@ red_line_decisions = Table(
     Column("decided_at", DateTime, nullable=False),
     Column("review_date", DateTime, nullable=True),
     Index("ix_red_line_decisions_system", "system_id"),
+)
+
+# Evidence files attached to assessments (kept in the database: one backup, one
+# transaction, nothing on disk to lose).
+evidence_files = Table(
+    "evidence_files",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "assessment_id", BigId, ForeignKey("assessments.id", ondelete="RESTRICT"), nullable=False
+    ),
+    Column("name", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_by", String(320), nullable=False),
+    Column("uploaded_at", DateTime, nullable=False),
+    Index("ix_evidence_files_assessment", "assessment_id"),
 )

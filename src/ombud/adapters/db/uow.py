@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection
 
-from ombud.adapters.db.assessments import SqlAssessmentRepository
+from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRepository
 from ombud.adapters.db.engine import Engines
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
@@ -18,6 +18,7 @@ from ombud.adapters.db.repositories import (
 from ombud.domain.ports import (
     AssessmentRepository,
     CredentialRepository,
+    EvidenceRepository,
     LedgerRepository,
     OrganisationRepository,
     SystemRepository,
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
     systems: SystemRepository
     ledger: LedgerRepository
     assessments: AssessmentRepository
+    evidence: EvidenceRepository
 
     def __init__(self, engines: Engines, readonly: bool = False) -> None:
         self._engines = engines
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
         self.systems = SqlSystemRepository(conn, dialect)
         self.ledger = SqlLedgerRepository(conn)
         self.assessments = SqlAssessmentRepository(conn)
+        self.evidence = SqlEvidenceRepository(conn)
         return self
 
     def __exit__(

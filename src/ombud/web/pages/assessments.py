@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.domain.assessments import RedLineDecisionKind
+from ombud.domain.assessments import EVIDENCE_MAX_BYTES, RedLineDecisionKind
 from ombud.errors import Conflict, Invalid
 from ombud.web.assessment_forms import answers_from_form
 from ombud.web.deps import ContainerDep, PagePrincipal
@@ -87,6 +87,7 @@ def _page(
             "answers": answers,
             "errors": errors or {},
             "message": message,
+            "evidence": c.assessments.evidence(principal, assessment_id),
         },
         status_code,
     )
@@ -189,6 +190,47 @@ async def upload_answers(
             422,
         )
     return redirect(request, f"/assessments/{assessment_id}", f"Answers from {name} saved.")
+
+
+@router.post("/assessments/{assessment_id}/evidence", response_class=HTMLResponse)
+async def attach_evidence(
+    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    upload = form.get("evidence_file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise Invalid.from_fields({"evidence_file": "Choose a file to attach."})
+    data = await upload.read(EVIDENCE_MAX_BYTES + 1)
+    try:
+        f = c.assessments.attach_evidence(principal, assessment_id, upload.filename, data)
+    except Invalid as exc:
+        return _page(
+            request,
+            c,
+            principal,
+            assessment_id,
+            exc.field_messages(),
+            f"Not attached: {exc.message}",
+            422,
+        )
+    return redirect(
+        request,
+        f"/assessments/{assessment_id}#evidence",
+        f"Attached {f.name} (sha256 {f.sha256[:12]}…).",
+    )
+
+
+@router.get("/evidence/{file_id}")
+def download_evidence(file_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
+    f, data = c.assessments.evidence_file(principal, file_id)
+    return Response(
+        data,
+        media_type=f.content_type,
+        headers={
+            "content-disposition": f'attachment; filename="{f.name.replace(chr(34), "")}"',
+            "x-content-type-options": "nosniff",
+        },
+    )
 
 
 @router.post("/assessments/{assessment_id}/sign")
