@@ -180,7 +180,24 @@ def test_a_significant_modification_makes_signed_assessments_stale(svc, containe
     assert view.stale
     assert "Significant modification" in view.stale_reason
     due = svc.due(approver)
-    assert any(a.id == screening.id and reason.startswith("stale") for a, reason in due)
+    assert any(d.assessment_id == screening.id and d.why.startswith("stale") for d in due)
+
+
+def test_a_live_system_without_current_assessments_is_due(svc, container, world):
+    from ombud.domain.lifecycle import LifecycleStage
+
+    running = container.register.create(
+        world["city-editor@example.org"],
+        world.city.id,
+        complete_details("Already running"),
+        LifecycleStage.USE,
+    )
+    due = [d for d in svc.due(world["city-viewer@example.org"]) if d.system_id == running.id]
+    assert len(due) == 1
+    assert due[0].assessment_id is None
+    assert "without a current" in due[0].why
+    assert due[0].system == "Already running"
+    assert svc.due(world["agency-viewer@example.org"]) == []
 
 
 def test_a_passed_review_date_makes_an_assessment_stale(container, world, system):

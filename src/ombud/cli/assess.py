@@ -39,6 +39,21 @@ def templates() -> None:
     out.print(table)
 
 
+@assess_app.command("due")
+@handles_errors
+def due(as_email: AsOption = None) -> None:
+    """What needs work: live systems without current assessments, stale ones, drafts."""
+    c = container()
+    table = Table("system", "assessment", "why")
+    for item in c.assessments.due(as_user(c, _need_user(as_email))):
+        table.add_row(
+            f"{item.system_id} {item.system}",
+            f"{item.assessment_id} {item.template}" if item.assessment_id else "—",
+            item.why,
+        )
+    out.print(table)
+
+
 @assess_app.command("list")
 @handles_errors
 def list_assessments(system_id: int, as_email: AsOption = None) -> None:

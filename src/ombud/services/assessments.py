@@ -31,7 +31,8 @@ from ombud.domain.assessments import (
     score,
 )
 from ombud.domain.ledger import LedgerAction
-from ombud.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from ombud.domain.lifecycle import LIVE_STAGES
+from ombud.domain.ports import Clock, SystemFilter, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel
 from ombud.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from ombud.services.common import Service, authorize, org_ref, readable_system, utcnow
@@ -47,6 +48,18 @@ LEVEL_TO_RISK = {
     "high": RiskLevel.HIGH,
     "very_high": RiskLevel.HIGH,
 }
+
+
+REQUIRED_BEFORE_USE = (RED_LINE_SCREENING, "urn:ombud:template:hudera")
+
+
+@dataclass(frozen=True)
+class DueItem:
+    system_id: int
+    system: str
+    assessment_id: int | None
+    template: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -182,6 +195,10 @@ class AssessmentsService(Service):
                 newest[t.urn] = t
         return sorted(newest.values(), key=lambda t: t.title)
 
+    def _title(self, urn: str) -> str:
+        newest = next((t for t in self.latest_templates() if t.urn == urn), None)
+        return newest.title if newest else urn.rsplit(":", 1)[1].replace("-", " ")
+
     def template(self, ref: str) -> Template:
         """By ``urn:version``, or by URN for the newest version."""
         if ref in self.templates:
@@ -266,19 +283,50 @@ class AssessmentsService(Service):
                 return []
             return uow.assessments.decisions(system_id)
 
-    def due(self, actor: Principal) -> list[tuple[Assessment, str]]:
-        """Assessments needing work: stale, review date passed, or waiting for sign-off."""
+    def due(self, actor: Principal) -> list[DueItem]:
+        """What needs work: live systems without current assessments, stale assessments
+        (significant modification, passed review date), drafts and sign-offs waiting."""
         now = self.clock()
+        out: list[DueItem] = []
         with self.uow_factory(readonly=True) as uow:
-            found = uow.assessments.for_organisations(actor.readable_org_ids())
-        out = []
-        for a in found:
-            if a.is_stale(now):
-                out.append((a, "stale: " + a.stale_because(now)))
-            elif a.status is AssessmentStatus.SUBMITTED:
-                out.append((a, "waiting for sign-off"))
-            elif a.status is AssessmentStatus.DRAFT:
-                out.append((a, "draft"))
+            readable = actor.readable_org_ids()
+            found = uow.assessments.for_organisations(readable)
+            names: dict[int, str] = {}
+            current: dict[int, set[str]] = {}
+            for a in found:
+                if a.status is AssessmentStatus.SIGNED and not a.is_stale(now):
+                    current.setdefault(a.system_id, set()).add(a.template_urn)
+            for stage in LIVE_STAGES:
+                flt = SystemFilter(organisation_ids=readable, lifecycle_stage=stage)
+                for listing in uow.systems.iter_listings(flt):
+                    system = listing.system
+                    names[system.id] = system.details.name
+                    missing = [
+                        t for t in REQUIRED_BEFORE_USE if t not in current.get(system.id, set())
+                    ]
+                    if missing:
+                        titles = ", ".join(self._title(t) for t in missing)
+                        out.append(
+                            DueItem(
+                                system.id,
+                                system.details.name,
+                                None,
+                                "",
+                                f"in {stage.label} without a current {titles}",
+                            )
+                        )
+            for a in found:
+                name = names.get(a.system_id) or _system_name(uow, a.system_id)
+                title = self.templates[a.template_key].title
+                if a.is_stale(now):
+                    why = "stale: " + a.stale_because(now)
+                elif a.status is AssessmentStatus.SUBMITTED:
+                    why = "waiting for sign-off"
+                elif a.status is AssessmentStatus.DRAFT:
+                    why = "draft"
+                else:
+                    continue
+                out.append(DueItem(a.system_id, name, a.id, title, why))
         return out
 
     # -- writing ------------------------------------------------------------------
@@ -658,3 +706,8 @@ def _risk_from(
     if any(d.kind is not RedLineDecisionKind.JUSTIFIED_EXCEPTION for d in decisions):
         return RiskLevel.UNACCEPTABLE
     return LEVEL_TO_RISK.get(level or "")
+
+
+def _system_name(uow: UnitOfWork, system_id: int) -> str:
+    system = uow.systems.get(system_id)
+    return system.details.name if system else f"system {system_id}"
