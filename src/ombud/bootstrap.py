@@ -116,4 +116,3 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         compliance=ComplianceService(uow, catalogue, rules, requirements),
         assessments=assessments,
     )
-
