@@ -211,3 +211,18 @@ def test_a_passed_review_date_makes_an_assessment_stale(container, world, system
     view = later.get(approver, screening.id)
     assert view.stale
     assert "review date" in view.stale_reason
+
+
+def test_the_template_names_who_signs_off(container, world, system):
+    from dataclasses import replace
+
+    admins_only = {
+        key: replace(t, signoff_roles=("admin",)) if t.urn == SCREENING else t
+        for key, t in TEMPLATES.items()
+    }
+    svc = AssessmentsService(container.accounts.uow_factory, admins_only)
+    a = _signed_screening(svc, world, system.id)
+    with pytest.raises(Forbidden) as exc:
+        svc.sign(world["city-approver@example.org"], a.id)
+    assert "signed off by: admin" in exc.value.message
+    svc.sign(world["city-admin@example.org"], a.id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from ombud.domain.access import Action, Principal, is_allowed
+from ombud.domain.access import Action, Principal, Role, is_allowed
 from ombud.domain.accounts import Organisation
 from ombud.domain.assessments import (
     Assessment,
@@ -472,6 +472,13 @@ class AssessmentsService(Service):
                     "Four eyes: you answered this assessment, so another approver must sign it."
                 )
             template = self.templates[a.template_key]
+            role = actor.role_in(org.id)
+            if role is not Role.ADMIN and (
+                role is None or role.value not in template.signoff_roles
+            ):
+                raise Forbidden(
+                    f"{template.title} is signed off by: {', '.join(template.signoff_roles)}."
+                )
             facts = _system_facts(system, org)
             hits = red_line_hits(template, a.answers, facts)
             if template.requires_red_line_screening:
