@@ -114,9 +114,17 @@ def test_impact_assessment_shows_its_level_and_heat_map(app_client, world, conta
     )
     page = app_client.get(f"/assessments/{aid}").text
     assert "Level: <strong>high</strong>" in page
-    report = app_client.get(f"/assessments/{aid}/report").text
+    response = app_client.get(f"/assessments/{aid}/report")
+    report = response.text
     assert "<svg" in report
     assert "Risk heat map" in report
+    # its own inline styles colour the heat map; still no script of any kind
+    csp = response.headers["content-security-policy"]
+    assert "style-src 'unsafe-inline'" in csp
+    assert "script-src" not in csp
+    assert "default-src 'none'" in csp
+    label = view.template.question("rights").columns[0].options[0].label
+    assert label in report  # answers show as their labels, not stored values
 
 
 def test_viewers_read_but_do_not_edit(app_client, world, container):

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ombud.domain.assessments import Option
+
 _ENV = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
     autoescape=select_autoescape(["html"]),
 )
+
+
+def _labels(options: Iterable[Option], value: Any) -> Any:
+    """Answers as the person saw them: option labels instead of stored values."""
+    by_value = {o.value: o.label for o in options}
+    if isinstance(value, list):
+        return ", ".join(by_value.get(v, str(v)) for v in value)
+    return by_value.get(value, value) if isinstance(value, str) else value
+
+
+_ENV.filters["labels"] = _labels
 
 
 def assessment_html(context: dict[str, Any]) -> str:

@@ -150,6 +150,10 @@ async def save(
     return redirect(request, f"/assessments/{assessment_id}", "Answers saved.")
 
 
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+)
 ANSWERS_UPLOAD_MAX = 1_000_000
 ANSWERS_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -277,7 +281,11 @@ async def decide(
 
 @router.get("/assessments/{assessment_id}/report", response_class=HTMLResponse)
 def report(assessment_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
-    return HTMLResponse(c.assessments.report_html(principal, assessment_id, links=True))
+    # A self-contained document: its own inline styles (and the heat map's), no script.
+    return HTMLResponse(
+        c.assessments.report_html(principal, assessment_id, links=True),
+        headers={"content-security-policy": REPORT_CSP},
+    )
 
 
 @router.get("/assessments/{assessment_id}/report.pdf")
