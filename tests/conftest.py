@@ -26,6 +26,8 @@ PASSWORD = "correct horse battery"
 
 # Tables in an order that respects foreign keys, for emptying between tests.
 _TABLES = (
+    "case_messages",
+    "cases",
     "evidence_files",
     "red_line_decisions",
     "assessment_comments",

@@ -29,6 +29,7 @@ from ombud.services.instruments import InstrumentsService
 from ombud.services.ledger import LedgerService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService
+from ombud.services.remedies import RemediesService
 
 
 class Migrations:
@@ -67,6 +68,7 @@ class Container:
     instruments: InstrumentsService
     compliance: ComplianceService
     assessments: AssessmentsService
+    remedies: RemediesService
 
     def close(self) -> None:
         self.engines.dispose()
@@ -115,4 +117,5 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
         compliance=ComplianceService(uow, catalogue, rules, requirements),
         assessments=assessments,
+        remedies=RemediesService(uow),
     )

@@ -79,6 +79,7 @@ def test_openapi_document_lists_every_path_and_is_complete(api: TestClient) -> N
         "/provisions",
         "/provisions/{provision_id}",
         "/requirements",
+        "/public/reports",
     }
     for path, operations in doc["paths"].items():
         for method, op in operations.items():

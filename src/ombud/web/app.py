@@ -13,8 +13,8 @@ from ombud.bootstrap import Container, bootstrap
 from ombud.web.api.v1 import create_api
 from ombud.web.deps import RateLimits, csrf_protect
 from ombud.web.errors import install_page_handlers
-from ombud.web.pages import admin, assessments, auth, compliance, home, systems
-from ombud.web.public import instruments, register
+from ombud.web.pages import admin, assessments, auth, cases, compliance, home, systems
+from ombud.web.public import instruments, register, remedies
 from ombud.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -44,6 +44,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(assessments.router, dependencies=csrf)
     app.include_router(admin.router, dependencies=csrf)
     app.include_router(register.router, dependencies=csrf)
+    app.include_router(remedies.router, dependencies=csrf)
+    app.include_router(cases.router, dependencies=csrf)
     app.include_router(instruments.router)
     app.include_router(compliance.router)
 

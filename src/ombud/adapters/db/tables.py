@@ -321,3 +321,40 @@ evidence_files = Table(
     Column("uploaded_at", DateTime, nullable=False),
     Index("ix_evidence_files_assessment", "assessment_id"),
 )
+
+# -- remedies (coe-fc:14, coe-fc:15, unga-78-265:op6.c/k) ------------------------
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("system_id", BigId, ForeignKey("ai_systems.id", ondelete="RESTRICT"), nullable=False),
+    Column("organisation_id", BigId, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("contact", String(320), nullable=False, default=""),
+    Column("decision_reference", String(200), nullable=False, default=""),
+    Column("removal_requested", Boolean, nullable=False, default=False),
+    Column("state", String(20), nullable=False),
+    Column("tracking_code", String(20), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("deadline", DateTime, nullable=True),
+    Column("assigned_to", BigId, nullable=True),
+    Column("outcome", Text, nullable=False, default=""),
+    Index("ix_cases_org_state", "organisation_id", "state"),
+)
+
+case_messages = Table(
+    "case_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("author", String(320), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("internal", Boolean, nullable=False, default=False),
+    Index("ix_case_messages_case", "case_id"),
+)

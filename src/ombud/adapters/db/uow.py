@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Connection
 
 from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRepository
+from ombud.adapters.db.cases import SqlCaseRepository
 from ombud.adapters.db.engine import Engines
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
@@ -17,6 +18,7 @@ from ombud.adapters.db.repositories import (
 )
 from ombud.domain.ports import (
     AssessmentRepository,
+    CaseRepository,
     CredentialRepository,
     EvidenceRepository,
     LedgerRepository,
@@ -37,6 +39,7 @@ class SqlUnitOfWork:
     ledger: LedgerRepository
     assessments: AssessmentRepository
     evidence: EvidenceRepository
+    cases: CaseRepository
 
     def __init__(self, engines: Engines, readonly: bool = False) -> None:
         self._engines = engines
@@ -56,6 +59,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerRepository(conn)
         self.assessments = SqlAssessmentRepository(conn)
         self.evidence = SqlEvidenceRepository(conn)
+        self.cases = SqlCaseRepository(conn)
         return self
 
     def __exit__(

@@ -18,6 +18,7 @@ from ombud.web.api.v1 import (
     ledger,
     lifecycle,
     public,
+    remedies,
     systems,
 )
 from ombud.web.api.v1.common import bearer_scheme, errors
@@ -66,6 +67,7 @@ def create_api(container: Container, rate_limits: RateLimits) -> FastAPI:
         ledger.router,
         instruments.router,
         assessments.router,
+        remedies.router,
     ):
         api.include_router(
             router, dependencies=[Depends(bearer_scheme)], responses=errors(401, 403, 422)
@@ -73,6 +75,7 @@ def create_api(container: Container, rate_limits: RateLimits) -> FastAPI:
     api.include_router(accounts.auth_router)
     api.include_router(lifecycle.router)
     api.include_router(public.router)
+    api.include_router(remedies.public_router)
     api.include_router(instruments.public_router, responses=errors(422))
     return api
 

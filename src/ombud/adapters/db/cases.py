@@ -1,0 +1,116 @@
+"""SQL repository for cases (reports, complaints, human review requests) and messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, func, insert, select, update
+
+from ombud.adapters.db.tables import case_messages, cases
+from ombud.domain.remedies import Case, CaseKind, CaseMessage, CaseState, Category
+
+_FIELDS = (
+    "system_id",
+    "organisation_id",
+    "description",
+    "contact",
+    "decision_reference",
+    "removal_requested",
+    "tracking_code",
+    "secret_hash",
+    "created_at",
+    "updated_at",
+    "deadline",
+    "assigned_to",
+    "outcome",
+)
+
+
+def _case(m: Any) -> Case:
+    return Case(
+        id=m["id"],
+        kind=CaseKind(m["kind"]),
+        category=Category(m["category"]),
+        state=CaseState(m["state"]),
+        **{f: m[f] for f in _FIELDS},
+    )
+
+
+def _values(c: Case) -> dict[str, Any]:
+    return {
+        "kind": c.kind.value,
+        "category": c.category.value,
+        "state": c.state.value,
+        **{f: getattr(c, f) for f in _FIELDS},
+    }
+
+
+class SqlCaseRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, case: Case) -> Case:
+        case.id = self.conn.execute(
+            insert(cases).values(**_values(case)).returning(cases.c.id)
+        ).scalar_one()
+        return case
+
+    def get(self, case_id: int, for_update: bool = False) -> Case | None:
+        q = select(cases).where(cases.c.id == case_id)
+        if for_update:
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
+        return _case(row._mapping) if row else None
+
+    def by_tracking_code(self, code: str) -> Case | None:
+        row = self.conn.execute(select(cases).where(cases.c.tracking_code == code)).first()
+        return _case(row._mapping) if row else None
+
+    def save(self, case: Case) -> None:
+        self.conn.execute(update(cases).where(cases.c.id == case.id).values(**_values(case)))
+
+    def for_organisations(
+        self, org_ids: frozenset[int], state: CaseState | None, offset: int, limit: int
+    ) -> tuple[list[Case], int]:
+        conds: list[ColumnElement[bool]] = [cases.c.organisation_id.in_(sorted(org_ids))]
+        if state is not None:
+            conds.append(cases.c.state == state.value)
+        total = int(
+            self.conn.execute(select(func.count()).select_from(cases).where(*conds)).scalar_one()
+        )
+        rows = self.conn.execute(
+            select(cases)
+            .where(*conds)
+            .order_by(cases.c.created_at.desc(), cases.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_case(r._mapping) for r in rows], total
+
+    def add_message(self, message: CaseMessage) -> None:
+        self.conn.execute(
+            insert(case_messages).values(
+                case_id=message.case_id,
+                at=message.at,
+                author=message.author,
+                text=message.text,
+                internal=message.internal,
+            )
+        )
+
+    def messages(self, case_id: int) -> list[CaseMessage]:
+        rows = self.conn.execute(
+            select(case_messages)
+            .where(case_messages.c.case_id == case_id)
+            .order_by(case_messages.c.id)
+        )
+        return [
+            CaseMessage(
+                r._mapping["case_id"],
+                r._mapping["at"],
+                r._mapping["author"],
+                r._mapping["text"],
+                bool(r._mapping["internal"]),
+            )
+            for r in rows
+        ]

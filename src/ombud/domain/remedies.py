@@ -1,0 +1,197 @@
+"""Remedies: reports and complaints from the public, human review, incidents.
+
+coe-fc:14 (remedies: information to contest, complaint to competent authorities),
+coe-fc:15 (procedural safeguards), unga-78-265:op6.c (feedback mechanisms to report
+misuse, vulnerabilities and incidents) and op6.k (human review and redress),
+ipu-149 (reporting and removing AI-generated gender-based violence and deepfakes),
+ipa-cis-2024 (terrorist use of AI).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+DESCRIPTION_MAX = 10_000
+CONTACT_MAX = 320
+REFERENCE_MAX = 200
+MESSAGE_MAX = 5_000
+# Codes people read out and type: no 0/O, 1/I/L.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+class CaseKind(enum.StrEnum):
+    INCIDENT = "incident"
+    COMPLAINT = "complaint"
+    HUMAN_REVIEW = "human_review"
+
+
+class Category(enum.StrEnum):
+    DISCRIMINATION = "discrimination"
+    PRIVACY = "privacy"
+    SAFETY = "safety"  # safety or physical harm
+    DECISION_ERROR = "decision_error"  # an error affecting a decision
+    MANIPULATION = "manipulation"  # manipulation or disinformation
+    DEEPFAKE = "deepfake"  # deepfake or AI-generated gender-based violence (removal request)
+    SECURITY = "security"  # security vulnerability
+    MALICIOUS_USE = "malicious_use"  # malicious or terrorist use
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return CATEGORY_LABELS[self]
+
+
+CATEGORY_LABELS = {
+    Category.DISCRIMINATION: "Discrimination",
+    Category.PRIVACY: "Privacy",
+    Category.SAFETY: "Safety or physical harm",
+    Category.DECISION_ERROR: "An error affecting a decision",
+    Category.MANIPULATION: "Manipulation or disinformation",
+    Category.DEEPFAKE: "Deepfake or AI-generated gender-based violence (removal request)",
+    Category.SECURITY: "Security vulnerability",
+    Category.MALICIOUS_USE: "Malicious or terrorist use",
+    Category.OTHER: "Other",
+}
+
+
+class CaseState(enum.StrEnum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    UNDER_REVIEW = "under_review"
+    NEED_INFO = "need_info"
+    DECIDED = "decided"
+    CLOSED = "closed"
+    ESCALATED = "escalated"
+
+
+S = CaseState
+CASE_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    S.RECEIVED: frozenset({S.ACKNOWLEDGED, S.UNDER_REVIEW, S.ESCALATED, S.CLOSED}),
+    S.ACKNOWLEDGED: frozenset({S.UNDER_REVIEW, S.NEED_INFO, S.ESCALATED, S.CLOSED}),
+    S.UNDER_REVIEW: frozenset({S.NEED_INFO, S.DECIDED, S.ESCALATED}),
+    S.NEED_INFO: frozenset({S.UNDER_REVIEW, S.ESCALATED, S.CLOSED}),
+    S.DECIDED: frozenset({S.CLOSED, S.ESCALATED}),
+    S.ESCALATED: frozenset({S.UNDER_REVIEW, S.DECIDED, S.CLOSED}),
+    S.CLOSED: frozenset(),
+}
+
+# How long each step may take before the case is overdue (and may be escalated).
+DEADLINES: dict[CaseState, timedelta] = {
+    S.RECEIVED: timedelta(days=5),
+    S.ACKNOWLEDGED: timedelta(days=30),
+    S.UNDER_REVIEW: timedelta(days=30),
+    S.NEED_INFO: timedelta(days=30),
+    S.ESCALATED: timedelta(days=60),
+}
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    """What a member of the public sends: minimal, most of it optional."""
+
+    system_id: int
+    kind: CaseKind
+    category: Category
+    description: str
+    contact: str = ""  # an e-mail address, only if the person wants news
+    decision_reference: str = ""  # for complaints and human review requests
+    removal_requested: bool = False
+
+
+@dataclass
+class Case:
+    id: int
+    system_id: int
+    organisation_id: int
+    kind: CaseKind
+    category: Category
+    description: str
+    contact: str
+    decision_reference: str
+    removal_requested: bool
+    state: CaseState
+    tracking_code: str
+    secret_hash: str
+    created_at: datetime
+    updated_at: datetime
+    deadline: datetime | None
+    assigned_to: int | None = None
+    outcome: str = ""
+
+    def overdue(self, now: datetime) -> bool:
+        return self.deadline is not None and now > self.deadline
+
+
+@dataclass(frozen=True)
+class CaseMessage:
+    case_id: int
+    at: datetime
+    author: str  # "reporter" or the handler's e-mail
+    text: str
+    internal: bool  # internal notes are never shown to the reporter
+
+
+def validate_report(report: PublicReport) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    text = report.description.strip()
+    if not text:
+        problems["description"] = "Describe what happened or what you want reviewed."
+    elif len(text) > DESCRIPTION_MAX:
+        problems["description"] = f"At most {DESCRIPTION_MAX} characters."
+    if len(report.contact) > CONTACT_MAX:
+        problems["contact"] = f"At most {CONTACT_MAX} characters."
+    elif report.contact and ("@" not in report.contact or " " in report.contact.strip()):
+        problems["contact"] = "Leave this empty, or give an e-mail address for news."
+    if len(report.decision_reference) > REFERENCE_MAX:
+        problems["decision_reference"] = f"At most {REFERENCE_MAX} characters."
+    if report.kind is CaseKind.HUMAN_REVIEW and not report.decision_reference.strip():
+        problems["decision_reference"] = (
+            "Name the decision you want reviewed by a person (its date or reference)."
+        )
+    return problems
+
+
+def new_tracking_code() -> str:
+    """Ten characters in two groups (e.g. K7QM-R2XPA): 31^9 possibilities."""
+    chars = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(9))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def secret_matches(stored_hash: str, secret: str) -> bool:
+    return hmac.compare_digest(stored_hash, secret_hash(secret))
+
+
+def public_status(case: Case, messages: list[CaseMessage], now: datetime) -> dict[str, Any]:
+    """What the reporter may see: no internal notes, no handler names."""
+    return {
+        "tracking_code": case.tracking_code,
+        "kind": case.kind.value,
+        "category": case.category.value,
+        "state": case.state.value,
+        "received_at": case.created_at.isoformat() + "Z",
+        "updated_at": case.updated_at.isoformat() + "Z",
+        "outcome": case.outcome or None,
+        "messages": [
+            {
+                "at": m.at.isoformat() + "Z",
+                "from": "you" if m.author == "reporter" else "the organisation",
+                "text": m.text,
+            }
+            for m in messages
+            if not m.internal
+        ],
+    }

@@ -1,0 +1,274 @@
+"""Reports, complaints and requests for human review from the public, and their handling.
+
+The public side needs no account: a report about a published system returns a
+tracking code and a secret; the two together (the follow link) show the case's
+public status, and the code alone reveals nothing. Every acknowledged report is
+committed before the answer goes out (coe-fc:14.2.c, unga-78-265:op6.c/k).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ombud.domain.access import Action, Principal, is_allowed
+from ombud.domain.ledger import LedgerAction
+from ombud.domain.ports import PageResult, UnitOfWork
+from ombud.domain.remedies import (
+    CASE_TRANSITIONS,
+    DEADLINES,
+    MESSAGE_MAX,
+    Case,
+    CaseMessage,
+    CaseState,
+    PublicReport,
+    new_secret,
+    new_tracking_code,
+    public_status,
+    secret_hash,
+    secret_matches,
+    validate_report,
+)
+from ombud.domain.systems import PublicationState
+from ombud.errors import Conflict, Invalid, NotFound
+from ombud.services.common import Service, authorize, get_org, org_ref, page_of
+
+REPORTER = "reporter"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    tracking_code: str
+    secret: str  # shown once to the reporter, stored only as a hash
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    system_name: str
+    messages: list[CaseMessage]
+    overdue: bool
+    next_states: list[CaseState]
+
+
+class RemediesService(Service):
+    # -- the public side ------------------------------------------------------
+
+    def submit(self, report: PublicReport) -> Receipt:
+        """Take a report about a published system; answers only once it is committed."""
+        problems = validate_report(report)
+        if problems:
+            raise Invalid.from_fields(problems)
+        now = self.clock()
+        secret = new_secret()
+        with self.uow_factory() as uow:
+            system = uow.systems.get(report.system_id)
+            if system is None or system.publication_state is not PublicationState.PUBLISHED:
+                raise Invalid.from_fields(
+                    {"system": f"No published AI system {report.system_id} in the register."}
+                )
+            code = new_tracking_code()
+            while uow.cases.by_tracking_code(code) is not None:  # 31^9 codes: rare
+                code = new_tracking_code()
+            case = uow.cases.add(
+                Case(
+                    id=0,
+                    system_id=system.id,
+                    organisation_id=system.organisation_id,
+                    kind=report.kind,
+                    category=report.category,
+                    description=report.description.strip(),
+                    contact=report.contact.strip(),
+                    decision_reference=report.decision_reference.strip(),
+                    removal_requested=report.removal_requested,
+                    state=CaseState.RECEIVED,
+                    tracking_code=code,
+                    secret_hash=secret_hash(secret),
+                    created_at=now,
+                    updated_at=now,
+                    deadline=now + DEADLINES[CaseState.RECEIVED],
+                )
+            )
+            # The ledger keeps what happened, not what the person wrote (PII minimisation).
+            self._record(
+                uow,
+                None,
+                LedgerAction.CREATE,
+                "case",
+                case.id,
+                case.organisation_id,
+                after={
+                    "kind": report.kind.value,
+                    "category": report.category.value,
+                    "system_id": system.id,
+                },
+                actor_label=REPORTER,
+            )
+            uow.commit()
+        return Receipt(code, secret)
+
+    def _public_case(self, tracking_code: str, secret: str) -> Case:
+        with self.uow_factory(readonly=True) as uow:
+            case = uow.cases.by_tracking_code(tracking_code.strip().upper())
+        # Same answer for an unknown code and a wrong secret: the code alone says nothing.
+        if case is None or not secret_matches(case.secret_hash, secret):
+            raise NotFound("No case with this tracking code and key.")
+        return case
+
+    def follow(self, tracking_code: str, secret: str) -> dict[str, Any]:
+        """The public status of a case, for the person who reported it."""
+        case = self._public_case(tracking_code, secret)
+        with self.uow_factory(readonly=True) as uow:
+            messages = uow.cases.messages(case.id)
+            system = uow.systems.get(case.system_id)
+        status = public_status(case, messages, self.clock())
+        status["system"] = system.details.name if system else ""
+        return status
+
+    def add_information(self, tracking_code: str, secret: str, text: str) -> None:
+        """The reporter adds information (e.g. when asked for more)."""
+        text = text.strip()
+        if not text or len(text) > MESSAGE_MAX:
+            raise Invalid.from_fields({"text": f"Write 1 to {MESSAGE_MAX} characters."})
+        case = self._public_case(tracking_code, secret)
+        now = self.clock()
+        with self.uow_factory() as uow:
+            locked = uow.cases.get(case.id, for_update=True)
+            assert locked is not None
+            if locked.state is CaseState.CLOSED:
+                raise Conflict("This case is closed.")
+            uow.cases.add_message(CaseMessage(case.id, now, REPORTER, text, False))
+            if locked.state is CaseState.NEED_INFO:
+                locked.state = CaseState.UNDER_REVIEW
+                locked.deadline = now + DEADLINES[CaseState.UNDER_REVIEW]
+            locked.updated_at = now
+            uow.cases.save(locked)
+            self._record(
+                uow,
+                None,
+                LedgerAction.UPDATE,
+                "case",
+                case.id,
+                case.organisation_id,
+                after={"message_from": REPORTER},
+                actor_label=REPORTER,
+            )
+            uow.commit()
+
+    # -- the organisation's side ---------------------------------------------
+
+    def cases(
+        self, actor: Principal, state: CaseState | None = None, offset: int = 0, limit: int = 50
+    ) -> PageResult[Case]:
+        """The triage queue of the organisations whose cases the actor handles."""
+        page = page_of(offset, limit)
+        with self.uow_factory(readonly=True) as uow:
+            handled = frozenset(
+                o.id
+                for o in uow.organisations.all()
+                if is_allowed(actor, Action.CASE_HANDLE, org_ref(o))
+            )
+            items, total = (
+                uow.cases.for_organisations(handled, state, page.offset, page.limit)
+                if handled
+                else ([], 0)
+            )
+        return PageResult(items, total, page.offset, page.limit)
+
+    def get(self, actor: Principal, case_id: int) -> CaseView:
+        with self.uow_factory(readonly=True) as uow:
+            case = self._handled(uow, actor, case_id)
+            system = uow.systems.get(case.system_id)
+            return CaseView(
+                case,
+                system.details.name if system else "",
+                uow.cases.messages(case.id),
+                case.overdue(self.clock()),
+                sorted(CASE_TRANSITIONS[case.state]),
+            )
+
+    def _handled(self, uow: UnitOfWork, actor: Principal, case_id: int, lock: bool = False) -> Case:
+        case = uow.cases.get(case_id, for_update=lock)
+        missing = NotFound(f"Case {case_id} does not exist or is not visible to you.")
+        if case is None:
+            raise missing
+        org = get_org(uow, case.organisation_id)
+        if not is_allowed(actor, Action.CASE_HANDLE, org_ref(org)):
+            raise missing
+        return case
+
+    def move(
+        self,
+        actor: Principal,
+        case_id: int,
+        target: CaseState,
+        message: str = "",
+        outcome: str = "",
+    ) -> Case:
+        """Move a case through its states; a decision needs a reasoned outcome, which is
+        sent to the person (coe-fc:14.2.b, unga-78-265:op6.k)."""
+        message, outcome = message.strip(), outcome.strip()
+        if target is CaseState.DECIDED and not outcome:
+            raise Invalid.from_fields({"outcome": "A decision needs its reasons."})
+        if len(message) > MESSAGE_MAX or len(outcome) > MESSAGE_MAX:
+            raise Invalid.from_fields({"message": f"At most {MESSAGE_MAX} characters."})
+        now = self.clock()
+        with self.uow_factory() as uow:
+            case = self._handled(uow, actor, case_id, lock=True)
+            org = get_org(uow, case.organisation_id)
+            authorize(actor, Action.CASE_HANDLE, org)
+            if target not in CASE_TRANSITIONS[case.state]:
+                allowed = ", ".join(sorted(CASE_TRANSITIONS[case.state])) or "none"
+                raise Invalid.from_fields(
+                    {
+                        "state": f"A {case.state.value} case cannot become {target.value} "
+                        f"(allowed: {allowed})."
+                    }
+                )
+            before = case.state
+            case.state = target
+            case.updated_at = now
+            case.deadline = now + DEADLINES[target] if target in DEADLINES else None
+            if outcome:
+                case.outcome = outcome
+            if case.assigned_to is None:
+                case.assigned_to = actor.user_id
+            uow.cases.save(case)
+            if message or outcome:
+                uow.cases.add_message(
+                    CaseMessage(case.id, now, actor.label, outcome or message, False)
+                )
+            self._record(
+                uow,
+                actor,
+                LedgerAction.TRANSITION,
+                "case",
+                case.id,
+                org.id,
+                before={"state": before.value},
+                after={"state": target.value},
+            )
+            uow.commit()
+            return case
+
+    def note(self, actor: Principal, case_id: int, text: str, internal: bool = True) -> None:
+        """An internal note (never shown to the reporter) or a message to the reporter."""
+        text = text.strip()
+        if not text or len(text) > MESSAGE_MAX:
+            raise Invalid.from_fields({"text": f"Write 1 to {MESSAGE_MAX} characters."})
+        now = self.clock()
+        with self.uow_factory() as uow:
+            case = self._handled(uow, actor, case_id, lock=True)
+            uow.cases.add_message(CaseMessage(case.id, now, actor.label, text, internal))
+            case.updated_at = now
+            uow.cases.save(case)
+            self._record(
+                uow,
+                actor,
+                LedgerAction.UPDATE,
+                "case",
+                case.id,
+                case.organisation_id,
+                after={"note": "internal" if internal else "to reporter"},
+            )
+            uow.commit()

@@ -1,0 +1,165 @@
+"""Reports, complaints and human review requests: public intake and case handling.
+
+`POST /public/reports` takes `{system, kind, category, description, ...}` (system: the
+register id; kind: incident, complaint or human_review) and answers 201 with
+`{tracking_code, follow_url}`. GET on the follow_url with `Accept: application/json`
+returns the public status of the case; the tracking code alone reveals nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ombud.domain.remedies import (
+    CONTACT_MAX,
+    DESCRIPTION_MAX,
+    MESSAGE_MAX,
+    REFERENCE_MAX,
+    Case,
+    CaseKind,
+    CaseState,
+    Category,
+    PublicReport,
+)
+from ombud.web.api.v1.common import PagingDep, PathId, errors, rate_limit
+from ombud.web.api.v1.schemas import UtcDateTime
+from ombud.web.deps import ApiPrincipal, ContainerDep
+
+public_router = APIRouter(prefix="/public", tags=["remedies"], responses=errors(422, 429))
+router = APIRouter(prefix="/cases", tags=["remedies"])
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system: int = Field(ge=1, le=2**53, description="The system's id in the public register.")
+    kind: CaseKind
+    category: Category
+    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
+    contact: str = Field("", max_length=CONTACT_MAX, description="E-mail for news; optional.")
+    decision_reference: str = Field("", max_length=REFERENCE_MAX)
+    removal_requested: bool = False
+
+
+class ReceiptOut(BaseModel):
+    tracking_code: str
+    follow_url: str = Field(description="Carries the secret key: keep it to follow the case.")
+
+
+@public_router.post("/reports", status_code=201, summary="Report, complain or ask for review")
+def submit_report(body: ReportIn, request: Request, c: ContainerDep) -> ReceiptOut:
+    """No account needed. Answers only after the report is stored (coe-fc:14.2.c,
+    unga-78-265:op6.c); rate limited per address (OMBUD_PUBLIC_RATE_LIMIT)."""
+    rate_limit(request, c.settings.public_rate_limit, "public-intake")
+    receipt = c.remedies.submit(
+        PublicReport(
+            body.system,
+            body.kind,
+            body.category,
+            body.description,
+            body.contact,
+            body.decision_reference,
+            body.removal_requested,
+        )
+    )
+    base = str(request.base_url).rstrip("/")
+    root = base[: -len("/api/v1")] if base.endswith("/api/v1") else base
+    return ReceiptOut(
+        tracking_code=receipt.tracking_code,
+        follow_url=f"{root}/follow/{receipt.tracking_code}/{receipt.secret}",
+    )
+
+
+class CaseOut(BaseModel):
+    id: int
+    system_id: int
+    kind: CaseKind
+    category: Category
+    state: CaseState
+    tracking_code: str
+    description: str
+    decision_reference: str
+    removal_requested: bool
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    deadline: UtcDateTime | None
+    outcome: str
+
+    @classmethod
+    def of(cls, case: Case) -> CaseOut:
+        return cls(
+            id=case.id,
+            system_id=case.system_id,
+            kind=case.kind,
+            category=case.category,
+            state=case.state,
+            tracking_code=case.tracking_code,
+            description=case.description,
+            decision_reference=case.decision_reference,
+            removal_requested=case.removal_requested,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+            deadline=case.deadline,
+            outcome=case.outcome,
+        )
+
+
+class CasePage(BaseModel):
+    items: list[CaseOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class MoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: CaseState
+    message: str = Field("", max_length=MESSAGE_MAX)
+    outcome: str = Field("", max_length=MESSAGE_MAX)
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MESSAGE_MAX)
+    internal: bool = True
+
+
+@router.get("", summary="Triage queue")
+def list_cases(
+    c: ContainerDep,
+    principal: ApiPrincipal,
+    paging: PagingDep,
+    state: Annotated[CaseState | None, Query()] = None,
+) -> CasePage:
+    """Cases about the systems of the organisations whose cases you handle, newest first."""
+    page = c.remedies.cases(principal, state, paging.offset, paging.limit)
+    return CasePage(
+        items=[CaseOut.of(x) for x in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.get("/{case_id}", summary="One case", responses=errors(404))
+def get_case(case_id: PathId, c: ContainerDep, principal: ApiPrincipal) -> CaseOut:
+    """The case as its handlers see it."""
+    return CaseOut.of(c.remedies.get(principal, case_id).case)
+
+
+@router.post("/{case_id}/state", summary="Move a case", responses=errors(404))
+def move_case(case_id: PathId, body: MoveIn, c: ContainerDep, principal: ApiPrincipal) -> CaseOut:
+    """Acknowledge, review, ask for information, decide (with reasons), close or escalate."""
+    return CaseOut.of(c.remedies.move(principal, case_id, body.state, body.message, body.outcome))
+
+
+@router.post("/{case_id}/notes", status_code=201, summary="Note or message", responses=errors(404))
+def add_note(case_id: PathId, body: NoteIn, c: ContainerDep, principal: ApiPrincipal) -> CaseOut:
+    """An internal note, or (internal: false) a message the reporter sees."""
+    c.remedies.note(principal, case_id, body.text, body.internal)
+    return CaseOut.of(c.remedies.get(principal, case_id).case)

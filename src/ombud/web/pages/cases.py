@@ -1,0 +1,48 @@
+"""Case handling inside the organisation: triage queue, one case, state changes, notes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ombud.domain.remedies import CaseState
+from ombud.web.deps import ContainerDep, PagePrincipal
+from ombud.web.forms import QueryChoice, query_enum, required_choice, text
+from ombud.web.templating import redirect, render
+
+router = APIRouter()
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def queue(
+    request: Request, c: ContainerDep, principal: PagePrincipal, state: QueryChoice = ""
+) -> Response:
+    chosen = query_enum(state, CaseState, "state")
+    page = c.remedies.cases(principal, chosen, 0, 100)
+    return render(
+        request, "remedies/queue.html", {"page": page, "state": chosen, "CaseState": CaseState}
+    )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def show(request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
+    return render(request, "remedies/case.html", {"v": c.remedies.get(principal, case_id)})
+
+
+@router.post("/cases/{case_id}/state")
+async def move(
+    request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    target = required_choice(form, "state", CaseState)
+    c.remedies.move(principal, case_id, target, text(form, "message"), text(form, "outcome"))
+    return redirect(request, f"/cases/{case_id}", f"Case moved to {target.value}.")
+
+
+@router.post("/cases/{case_id}/notes")
+async def note(
+    request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    c.remedies.note(principal, case_id, text(form, "text"), "to_reporter" not in form)
+    return redirect(request, f"/cases/{case_id}", "Added.")

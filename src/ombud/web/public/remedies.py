@@ -1,0 +1,103 @@
+"""The public side of remedies: report, complain or ask for human review about a
+published system, and follow the case with its tracking code and key (no account)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from ombud.domain.remedies import CaseKind, Category, PublicReport
+from ombud.errors import Invalid, NotFound
+from ombud.web.deps import ContainerDep, client_address
+from ombud.web.errors import error_body
+from ombud.web.forms import required_choice, text
+from ombud.web.templating import redirect, render
+
+router = APIRouter()
+
+# Spam resistance without third parties: a field people do not see stays empty.
+HONEYPOT = "website"
+
+
+@router.get("/register/{system_id:int}/report", response_class=HTMLResponse)
+def report_form(request: Request, system_id: int, c: ContainerDep) -> Response:
+    listing = c.public_register.get(system_id)
+    return render(
+        request,
+        "remedies/report.html",
+        {"s": listing.system, "values": {}, "errors": {}, "Category": Category},
+    )
+
+
+@router.post("/register/{system_id:int}/report", response_class=HTMLResponse)
+async def submit_report(request: Request, system_id: int, c: ContainerDep) -> Response:
+    request.app.state.rate_limits.hit(
+        c.settings.public_rate_limit, "public-intake", client_address(request)
+    )
+    listing = c.public_register.get(system_id)
+    form = await request.form()
+    values: dict[str, str | bool] = {
+        k: text(form, k)
+        for k in ("kind", "category", "description", "contact", "decision_reference")
+    }
+    removal = "removal_requested" in form
+    values["removal_requested"] = removal
+    if text(form, HONEYPOT):
+        raise Invalid.from_fields({HONEYPOT: "This form was filled in by a program."})
+    try:
+        receipt = c.remedies.submit(
+            PublicReport(
+                system_id,
+                required_choice(form, "kind", CaseKind),
+                required_choice(form, "category", Category),
+                text(form, "description"),
+                text(form, "contact"),
+                text(form, "decision_reference"),
+                removal,
+            )
+        )
+    except Invalid as exc:
+        return render(
+            request,
+            "remedies/report.html",
+            {
+                "s": listing.system,
+                "values": values,
+                "errors": exc.field_messages(),
+                "Category": Category,
+            },
+            422,
+        )
+    return render(
+        request,
+        "remedies/received.html",
+        {
+            "code": receipt.tracking_code,
+            "follow": f"/follow/{receipt.tracking_code}/{receipt.secret}",
+        },
+        201,
+    )
+
+
+@router.get("/follow/{code}/{key}", response_class=HTMLResponse)
+def follow(request: Request, code: str, key: str, c: ContainerDep) -> Response:
+    wants_json = "application/json" in request.headers.get("accept", "")
+    try:
+        status = c.remedies.follow(code[:20], key[:100])
+    except NotFound as exc:
+        if wants_json:
+            return JSONResponse(error_body(exc.code, exc.message), exc.http_status)
+        raise
+    if wants_json:
+        return JSONResponse(status)
+    return render(request, "remedies/follow.html", {"st": status, "code": code, "key": key})
+
+
+@router.post("/follow/{code}/{key}")
+async def add_information(request: Request, code: str, key: str, c: ContainerDep) -> Response:
+    request.app.state.rate_limits.hit(
+        c.settings.public_rate_limit, "public-intake", client_address(request)
+    )
+    form = await request.form()
+    c.remedies.add_information(code[:20], key[:100], text(form, "text"))
+    return redirect(request, f"/follow/{code}/{key}", "Your information was added to the case.")

@@ -1,0 +1,136 @@
+"""Public intake and case handling: tracking code and key, four walls between
+organisations, outcomes to the person, escaping, rate limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from ombud.domain.systems import PublicationState
+from ombud.web.app import create_app
+from tests.factories import complete_details
+from tests.web.helpers import csrf_from, login
+
+
+@pytest.fixture
+def published(container, world):
+    system = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details("Benefit chatbot")
+    )
+    container.register.set_publication(
+        world["city-approver@example.org"], system.id, PublicationState.PUBLISHED
+    )
+    return system
+
+
+def test_public_intake_api_and_follow_link(app_client, api, as_user, published, container, world):
+    body = {
+        "system": published.id,
+        "kind": "complaint",
+        "category": "decision_error",
+        "description": "My benefit was stopped <script>alert(1)</script>",
+        "decision_reference": "letter of 3 May",
+    }
+    created = app_client.post("/api/v1/public/reports", json=body)
+    assert created.status_code == 201, created.text
+    receipt = created.json()
+    code, follow = receipt["tracking_code"], receipt["follow_url"]
+    assert follow.startswith("http://127.0.0.1/follow/")
+    status = app_client.get(follow, headers={"Accept": "application/json"})
+    assert status.status_code == 200
+    assert status.json()["state"] == "received"
+    # the code alone, or a wrong key, reveals nothing
+    wrong = app_client.get(f"/follow/{code}/not-the-key", headers={"Accept": "application/json"})
+    assert wrong.status_code == 404
+    assert "received" not in wrong.text
+    # handlers of the organisation see it; another organisation's do not
+    city = as_user("city-editor@example.org")
+    queue = api.get("/cases", headers=city).json()
+    assert [c["tracking_code"] for c in queue["items"]] == [code]
+    case_id = queue["items"][0]["id"]
+    assert api.get("/cases", headers=as_user("agency-admin@example.org")).json()["total"] == 0
+    assert (
+        api.get(f"/cases/{case_id}", headers=as_user("agency-admin@example.org")).status_code == 404
+    )
+    assert (
+        api.get(f"/cases/{case_id}", headers=as_user("city-viewer@example.org")).status_code == 404
+    )
+    # decide: needs reasons; the person sees the outcome, never internal notes
+    api.post(f"/cases/{case_id}/notes", json={"text": "Caseworker Jensen decided it"}, headers=city)
+    api.post(f"/cases/{case_id}/state", json={"state": "under_review"}, headers=city)
+    no_reason = api.post(f"/cases/{case_id}/state", json={"state": "decided"}, headers=city)
+    assert no_reason.status_code == 422
+    decided = api.post(
+        f"/cases/{case_id}/state",
+        json={"state": "decided", "outcome": "Payment restored from May."},
+        headers=city,
+    )
+    assert decided.status_code == 200
+    seen = app_client.get(follow, headers={"Accept": "application/json"}).json()
+    assert seen["state"] == "decided"
+    assert seen["outcome"] == "Payment restored from May."
+    assert all("Jensen" not in m["text"] for m in seen["messages"])
+    page = app_client.get(follow)
+    assert "Payment restored from May." in page.text
+    # markup the person typed is shown as text to handlers
+    login(app_client, "city-editor@example.org")
+    handler_page = app_client.get(f"/cases/{case_id}").text
+    assert "<script>alert(1)</script>" not in handler_page
+    assert "&lt;script&gt;" in handler_page
+
+
+def test_intake_refuses_bad_reports_clearly(app_client, published, container, world):
+    draft = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details("Secret draft")
+    )
+    unpublished = app_client.post(
+        "/api/v1/public/reports",
+        json={"system": draft.id, "kind": "incident", "category": "privacy", "description": "x"},
+    )
+    assert unpublished.status_code == 422
+    assert unpublished.json()["error"]["fields"][0]["loc"] == ["body", "system"]
+    bad = app_client.post(
+        "/api/v1/public/reports",
+        json={"system": published.id, "kind": "incident", "category": "aliens", "description": "x"},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["loc"] == ["body", "category"]
+    review = app_client.post(
+        "/api/v1/public/reports",
+        json={
+            "system": published.id,
+            "kind": "human_review",
+            "category": "decision_error",
+            "description": "Please review",
+        },
+    )
+    assert review.status_code == 422
+    assert "decision_reference" in review.text
+
+
+def test_report_form_without_javascript_and_the_honeypot(app_client, published):
+    form = app_client.get(f"/register/{published.id}/report")
+    token = csrf_from(form.text)
+    data = {
+        "csrf_token": token,
+        "kind": "incident",
+        "category": "deepfake",
+        "description": "A fake video of me is circulating",
+        "removal_requested": "1",
+    }
+    sent = app_client.post(f"/register/{published.id}/report", data=data)
+    assert sent.status_code == 201
+    assert 'id="tracking-code"' in sent.text
+    follow = sent.text.split('id="follow-link" href="', 1)[1].split('"', 1)[0]
+    assert app_client.get(follow).status_code == 200
+    spam = app_client.post(f"/register/{published.id}/report", data={**data, "website": "x"})
+    assert spam.status_code == 422
+
+
+def test_public_forms_are_rate_limited(container, published):
+    from fastapi.testclient import TestClient
+
+    container.settings.public_rate_limit = "2/minute"
+    with TestClient(create_app(container), base_url="http://127.0.0.1") as client:
+        body = {"system": published.id, "kind": "incident", "category": "other", "description": "x"}
+        codes = [client.post("/api/v1/public/reports", json=body).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
