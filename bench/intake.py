@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import database
 
+from _common import database
 from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.domain.systems import PublicationState, SystemDetails
 
