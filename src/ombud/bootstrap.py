@@ -23,6 +23,7 @@ from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import AssessmentsService
+from ombud.services.audits import AuditService
 from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
 from ombud.services.instruments import InstrumentsService
@@ -119,3 +120,10 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         assessments=assessments,
         remedies=RemediesService(uow),
     )
+
+
+def audit_service() -> AuditService:
+    """The bias audit service (issue 6); heavy libraries load only when an audit runs."""
+    from ombud.adapters.audit_engine import ArrowAuditEngine, HtmlAuditReport
+
+    return AuditService(ArrowAuditEngine(), HtmlAuditReport())

@@ -1,0 +1,451 @@
+"""Benchmark: a bias audit of 1M, 10M and 100M rows against hand-written polars and DuckDB.
+
+Generates Parquet files (three protected attributes of 5, 2 and 8 categories
+as strings, a 0/1 label, a 0/1 prediction and a score; row groups of 1M rows,
+written streaming) and measures, for every attribute plus one two-way
+intersection (race x sex) with all confusion metrics:
+
+- ombud: the service with the ArrowAuditEngine, as `ombud audit run` runs it
+  (`--intersection race,sex`: every metric, Wilson intervals, disparities with
+  1,000 bootstrap replicates; no sha256), and the same without the bootstrap;
+- polars: a hand-written lazy query (one group_by per grouping, collect_all);
+- duckdb: a hand-written GROUP BY GROUPING SETS query;
+- duckdb_joint: the engine design not taken (DuckDB counts the joint table in
+  one GROUP BY; the groupings are rolled up from it in Python);
+- fairlearn: MetricFrame, on a 100,000-row file only.
+
+Each contender runs in its own process (its peak memory is that process's
+peak resident set, VmHWM, imports included), once to warm up and then --repeat times; rows/s is
+rows / median time. Every pair is compared on every (grouping, group,
+metric) that both define; the largest absolute difference is reported. Last,
+the `ombud audit run` command is timed end to end (process start included) on
+10M rows. Prints one JSON object.
+
+    .venv/bin/python bench/audit.py [--sizes 1M,10M,100M] [--repeat 3] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ATTRIBUTES = {
+    "race": ["white", "black", "asian", "hispanic", "other"],
+    "sex": ["female", "male"],
+    "age": ["18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75-84", "85+"],
+}
+GROUPINGS = [["race"], ["sex"], ["age"], ["race", "sex"]]
+METRICS = [
+    "count",
+    "base_rate",
+    "selection_rate",
+    "tpr",
+    "fpr",
+    "fnr",
+    "tnr",
+    "ppv",
+    "npv",
+    "accuracy",
+]
+ROW_GROUP = 1_000_000
+BYTES_PER_ROW = 9.5  # measured: about 94 MB per 10M rows
+BIN = Path(sys.executable).parent
+
+
+# -- data ---------------------------------------------------------------------------------
+
+
+def generate(path: Path, rows: int, seed: int = 1) -> float:
+    """Write ``rows`` rows in row groups of 1M, from numpy arrays; returns seconds."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    names = list(ATTRIBUTES)
+    schema = pa.schema(
+        [(n, pa.string()) for n in names]
+        + [("label", pa.int8()), ("prediction", pa.int8()), ("score", pa.float64())]
+    )
+    dictionaries = [pa.array(v) for v in ATTRIBUTES.values()]
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, rows, ROW_GROUP):
+            n = min(ROW_GROUP, rows - start)
+            codes = [rng.integers(0, len(v), n, dtype=np.int8) for v in ATTRIBUTES.values()]
+            label = (rng.random(n) < 0.30 + 0.05 * codes[1]).astype(np.int8)
+            score = np.clip(rng.normal(0.35 + 0.3 * label + 0.03 * codes[0], 0.2), 0, 1)
+            prediction = (score >= 0.5).astype(np.int8)
+            columns = [pc.take(d, pa.array(c)) for d, c in zip(dictionaries, codes, strict=True)]
+            columns += [pa.array(label), pa.array(prediction), pa.array(score)]
+            writer.write_table(pa.table(columns, schema=schema), row_group_size=ROW_GROUP)
+    return time.perf_counter() - started
+
+
+# -- contenders (each in its own process) ----------------------------------------------------
+
+
+def _rates(tp: int, fp: int, fn: int, tn: int) -> dict[str, float | None]:
+    def r(a: int, b: int) -> float | None:
+        return a / b if b else None
+
+    n = tp + fp + fn + tn
+    return {
+        "count": float(n),
+        "base_rate": r(tp + fn, n),
+        "selection_rate": r(tp + fp, n),
+        "tpr": r(tp, tp + fn),
+        "fpr": r(fp, fp + tn),
+        "fnr": r(fn, tp + fn),
+        "tnr": r(tn, fp + tn),
+        "ppv": r(tp, tp + fp),
+        "npv": r(tn, tn + fn),
+        "accuracy": r(tp + tn, n),
+    }
+
+
+def _from_sums(n: int, positives: int, selected: int, tp: int) -> dict[str, float | None]:
+    """The confusion matrix from count, sum(label), sum(prediction) and sum(label*prediction)."""
+    n, positives, selected, tp = int(n), int(positives), int(selected), int(tp)
+    return _rates(tp, selected - tp, positives - tp, n - positives - selected + tp)
+
+
+def _key(grouping: list[str], values: list[Any]) -> str:
+    return "|".join(grouping) + "=" + "|".join(str(v) for v in values)
+
+
+def run_ombud(path: str, replicates: int) -> dict[str, dict[str, float | None]]:
+    from ombud.bootstrap import audit_service
+    from ombud.domain.audits import AuditRequest
+
+    service = audit_service()
+    request = AuditRequest(
+        data=(path,),
+        label="label",
+        prediction="prediction",
+        groups=tuple(ATTRIBUTES),
+        intersections=(("race", "sex"),),
+        replicates=replicates,
+        hash_data=False,
+    )
+    doc = service.json(service.run(request))
+    wanted = {tuple(g) for g in GROUPINGS}
+    return {
+        _key(g["grouping"], list(g["attributes"].values())): {m: g[m] for m in METRICS}
+        for g in doc["groups"]
+        if tuple(g["grouping"]) in wanted
+    }
+
+
+def run_polars(path: str) -> dict[str, dict[str, float | None]]:
+    import polars as pl
+
+    label = pl.col("label").cast(pl.Int64)
+    prediction = pl.col("prediction").cast(pl.Int64)
+    aggregates = [
+        pl.len().alias("n"),
+        label.sum().alias("positives"),
+        prediction.sum().alias("selected"),
+        (label * prediction).sum().alias("tp"),
+    ]
+    frame = pl.scan_parquet(path)
+    frames = pl.collect_all([frame.group_by(g).agg(aggregates) for g in GROUPINGS])
+    found = {}
+    for grouping, result in zip(GROUPINGS, frames, strict=True):
+        for row in result.iter_rows(named=True):
+            values = [row[c] for c in grouping]
+            found[_key(grouping, values)] = _from_sums(
+                row["n"], row["positives"], row["selected"], row["tp"]
+            )
+    return found
+
+
+def run_duckdb(path: str) -> dict[str, dict[str, float | None]]:
+    import duckdb
+
+    sets = ", ".join("(" + ", ".join(g) + ")" for g in GROUPINGS)
+    query = f"""
+        SELECT race, sex, age, GROUPING(race, sex, age) AS level,
+               count(*), sum(label), sum(prediction), sum(label * prediction)
+        FROM read_parquet('{path}')
+        GROUP BY GROUPING SETS ({sets})
+    """
+    levels = {0b011: ["race"], 0b101: ["sex"], 0b110: ["age"], 0b001: ["race", "sex"]}
+    found = {}
+    for race, sex, age, level, n, pos, sel, tp in duckdb.connect().execute(query).fetchall():
+        grouping = levels[level]
+        row = {"race": race, "sex": sex, "age": age}
+        found[_key(grouping, [row[c] for c in grouping])] = _from_sums(n, pos, sel, tp)
+    return found
+
+
+def run_duckdb_joint(path: str) -> dict[str, dict[str, float | None]]:
+    """The other engine design that was tried: DuckDB counts the joint table in one
+    GROUP BY, and every grouping is rolled up from it (ombud counts it with numpy)."""
+    import duckdb
+
+    query = f"""
+        SELECT race, sex, age, label, prediction, count(*)
+        FROM read_parquet('{path}') GROUP BY ALL
+    """
+    cells: dict[str, list[int]] = {}
+    found = {}
+    rows = duckdb.connect().execute(query).fetchall()
+    for grouping in GROUPINGS:
+        cells.clear()
+        for race, sex, age, label, prediction, n in rows:
+            row = {"race": race, "sex": sex, "age": age}
+            key = _key(grouping, [row[c] for c in grouping])
+            counts = cells.setdefault(key, [0, 0, 0, 0])
+            counts[(1 - label) * 2 + (1 - prediction)] += n  # [tp, fn, fp, tn]
+        for key, (tp, fn, fp, tn) in cells.items():
+            found[key] = _rates(tp, fp, fn, tn)
+    return found
+
+
+def run_fairlearn(path: str) -> dict[str, dict[str, float | None]]:
+    import warnings
+
+    import pandas as pd
+    from fairlearn.metrics import (
+        MetricFrame,
+        count,
+        false_negative_rate,
+        false_positive_rate,
+        selection_rate,
+        true_negative_rate,
+        true_positive_rate,
+    )
+    from sklearn.metrics import accuracy_score, precision_score
+
+    df = pd.read_parquet(path)
+    metrics = {
+        "count": count,
+        "base_rate": lambda y, p: y.mean(),
+        "selection_rate": selection_rate,
+        "tpr": true_positive_rate,
+        "fpr": false_positive_rate,
+        "fnr": false_negative_rate,
+        "tnr": true_negative_rate,
+        "ppv": lambda y, p: precision_score(y, p, zero_division=float("nan")),
+        "npv": lambda y, p: precision_score(1 - y, 1 - p, zero_division=float("nan")),
+        "accuracy": accuracy_score,
+    }
+    found = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for grouping in GROUPINGS:
+            frame = MetricFrame(
+                metrics=metrics,
+                y_true=df.label,
+                y_pred=df.prediction,
+                sensitive_features=df[grouping],
+            )
+            for index, row in frame.by_group.iterrows():
+                values = list(index) if isinstance(index, tuple) else [index]
+                found[_key(grouping, values)] = {m: float(row[m]) for m in METRICS}
+    return found
+
+
+CONTENDERS = {
+    "ombud": lambda p: run_ombud(p, 1000),
+    "ombud_no_bootstrap": lambda p: run_ombud(p, 0),
+    "polars": run_polars,
+    "duckdb": run_duckdb,
+    "duckdb_joint": run_duckdb_joint,
+    "fairlearn": run_fairlearn,
+}
+
+
+def worker(name: str, path: str, repeat: int, out: str) -> None:
+    """One contender in this process: a warm-up run, then ``repeat`` timed runs."""
+    run = CONTENDERS[name]
+    started = time.perf_counter()
+    result = run(path)
+    first = time.perf_counter() - started
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = run(path)
+        times.append(time.perf_counter() - started)
+    peak_kb = _peak_kb()
+    Path(out).write_text(
+        json.dumps({"first_s": first, "times_s": times, "peak_kb": peak_kb, "metrics": result})
+    )
+
+
+def _peak_kb() -> int:
+    """This process's peak resident set (VmHWM). Unlike ru_maxrss it is not inherited from
+    the parent through fork: each contender's figure is its own."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def measure(name: str, path: Path, rows: int, repeat: int, scratch: Path) -> dict[str, Any]:
+    out = scratch / f"{name}-{rows}.json"
+    cmd = [sys.executable, __file__, "--worker", name, "--data", str(path), "--out", str(out)]
+    subprocess.run([*cmd, "--repeat", str(repeat)], check=True)
+    found = json.loads(out.read_text())
+    times = sorted(found["times_s"]) or [found["first_s"]]
+    median = times[len(times) // 2]
+    return {
+        "median_s": round(median, 4),
+        "first_run_s": round(found["first_s"], 4),
+        "rows_per_s": round(rows / median),
+        "peak_rss_mb": round(found["peak_kb"] / 1024, 1),
+        "_metrics": found["metrics"],
+    }
+
+
+def largest_differences(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Largest absolute difference of every pair, over what both define."""
+    found = {}
+    for a, b in itertools.combinations(results, 2):
+        ma, mb = results[a]["_metrics"], results[b]["_metrics"]
+        worst, compared, missing = 0.0, 0, sorted(set(ma) ^ set(mb))
+        for group in set(ma) & set(mb):
+            for metric in METRICS:
+                x, y = ma[group].get(metric), mb[group].get(metric)
+                if x is None or y is None or x != x or y != y:  # undefined (None, NaN)
+                    continue
+                worst = max(worst, abs(x - y))
+                compared += 1
+        found[f"{a} vs {b}"] = {
+            "max_abs_diff": worst,
+            "values_compared": compared,
+            "groups_in_one_only": len(missing),
+        }
+    return found
+
+
+def cli_end_to_end(path: Path) -> dict[str, Any]:
+    """`ombud audit run` on the file, as a user runs it: a new process, sha256 included."""
+    ombud = BIN / "ombud"
+    wired = subprocess.run([str(ombud), "audit", "--help"], capture_output=True).returncode == 0
+    if wired:
+        command = [str(ombud), "audit", "run"]
+    else:  # until cli/main.py registers the audit app: the same module, in its own app
+        command = [
+            sys.executable, "-c",
+            "import typer; from ombud.cli.audit import audit_app; a = typer.Typer(); "
+            "a.add_typer(audit_app, name='audit'); a()", "audit", "run",
+        ]  # fmt: skip
+    args = [str(path), "--label", "label", "--prediction", "prediction"]
+    args += ["-g", "race", "-g", "sex", "-g", "age", "--intersection", "race,sex"]
+    times = []
+    for hashing in ([], ["--no-hash"]):
+        started = time.perf_counter()
+        subprocess.run(command + args + hashing, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return {
+        "command": "ombud audit run" if wired else "python -c <audit_app> (cli/main.py not wired)",
+        "seconds_with_sha256": round(times[0], 3),
+        "seconds_no_hash": round(times[1], 3),
+    }
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().upper()
+    scale = {"K": 1_000, "M": 1_000_000, "G": 1_000_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("KMG")) * scale)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1M,10M,100M")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--fairlearn-rows", type=int, default=100_000)
+    parser.add_argument("--dir", help="Where to write the data (default: a temporary directory).")
+    parser.add_argument("--worker", choices=list(CONTENDERS), help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.data, args.repeat, args.out)
+        return
+
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    report: dict[str, Any] = {
+        "benchmark": "audit",
+        "query": "race (5), sex (2), age (8) and race x sex; count and 9 rates per group",
+        "cpus": os.cpu_count(),
+        "targets": {
+            "rows_per_s_at_10M": 16_000_000,
+            "speedup_vs_faster_of_polars_duckdb_at_10M": 2.0,
+            "peak_rss_mb_at_10M": 600,
+            "peak_rss_mb_at_100M": 2048,
+            "cli_seconds_at_10M": 2.0,
+            "max_abs_diff": 1e-9,
+        },
+        "sizes": {},
+    }
+    base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="ombud-audit-bench-"))
+    base.mkdir(parents=True, exist_ok=True)
+    try:
+        for rows in sizes:
+            need = rows * BYTES_PER_ROW * 1.2
+            free = shutil.disk_usage(base).free
+            if need > free:
+                report["sizes"][str(rows)] = {"skipped": f"needs {need / 1e9:.1f} GB on disk"}
+                continue
+            path = base / f"audit-{rows}.parquet"
+            seconds = generate(path, rows)
+            entry: dict[str, Any] = {
+                "file_mb": round(path.stat().st_size / 1e6, 1),
+                "generate_s": round(seconds, 2),
+            }
+            repeat = args.repeat if rows < 50_000_000 else max(1, args.repeat - 1)
+            results = {
+                name: measure(name, path, rows, repeat, base)
+                for name in ("ombud", "ombud_no_bootstrap", "polars", "duckdb", "duckdb_joint")
+            }
+            fastest = min(results["polars"]["median_s"], results["duckdb"]["median_s"])
+            entry["speedup_vs_faster_reference"] = round(fastest / results["ombud"]["median_s"], 2)
+            entry["speedup_no_bootstrap"] = round(
+                fastest / results["ombud_no_bootstrap"]["median_s"], 2
+            )
+            entry["differences"] = largest_differences(results)
+            entry["contenders"] = {
+                k: {m: v for m, v in r.items() if not m.startswith("_")} for k, r in results.items()
+            }
+            if rows == 10_000_000:
+                report["cli_10M"] = cli_end_to_end(path)
+            report["sizes"][str(rows)] = entry
+            path.unlink()
+        if args.fairlearn_rows:
+            rows = args.fairlearn_rows
+            path = base / f"audit-{rows}.parquet"
+            generate(path, rows, seed=7)
+            results = {
+                name: measure(name, path, rows, 0 if name == "fairlearn" else 3, base)
+                for name in ("fairlearn", "ombud", "polars", "duckdb")
+            }
+            report["fairlearn"] = {
+                "rows": rows,
+                "differences": largest_differences(results),
+                "contenders": {
+                    k: {m: v for m, v in r.items() if not m.startswith("_")}
+                    for k, r in results.items()
+                },
+            }
+    finally:
+        if not args.dir:
+            shutil.rmtree(base, ignore_errors=True)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

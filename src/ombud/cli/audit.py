@@ -1,0 +1,283 @@
+"""`ombud audit run`: a bias and discrimination audit of a model's outputs (coe-fc:10)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ombud.bootstrap import audit_service
+from ombud.cli.common import err, handles_errors, out
+from ombud.domain.audits import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MIN_GROUP_SIZE,
+    DEFAULT_REPLICATES,
+    FOUR_FIFTHS,
+    AuditReport,
+    AuditRequest,
+    GroupResult,
+    Metric,
+    ProgressFn,
+    display_value,
+)
+from ombud.errors import Invalid
+from ombud.services.audits import parse_population, parse_references
+
+audit_app = typer.Typer(
+    no_args_is_help=True,
+    help="Bias and discrimination audits of a model's decisions (coe-fc:10, ipu-149).",
+)
+
+SHOWN = (Metric.BASE_RATE, Metric.SELECTION_RATE, Metric.TPR, Metric.FPR, Metric.PPV)
+HEADINGS = {
+    Metric.BASE_RATE: "base",
+    Metric.SELECTION_RATE: "sel",
+    Metric.TPR: "TPR",
+    Metric.FPR: "FPR",
+    Metric.PPV: "PPV",
+}
+
+
+@audit_app.callback()
+def audit() -> None:
+    """Bias and discrimination audits of a model's decisions (coe-fc:10, ipu-149)."""
+
+
+@audit_app.command("run")
+@handles_errors
+def run(
+    data: Annotated[
+        list[str],
+        typer.Argument(help="CSV or Parquet: files, a directory or a glob (quote the glob)."),
+    ],
+    label: Annotated[str, typer.Option(help="The true outcome column (0/1 or true/false).")],
+    group: Annotated[
+        list[str], typer.Option("--group", "-g", help="A protected attribute column; repeat.")
+    ],
+    prediction: Annotated[
+        str | None, typer.Option(help="The model's decision column (0/1 or true/false).")
+    ] = None,
+    score: Annotated[
+        str | None, typer.Option(help="The model's score column; needs --threshold.")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Predicted positive when score >= threshold.")
+    ] = None,
+    intersect: Annotated[
+        bool, typer.Option(help="Also audit every combination of two or more --group columns.")
+    ] = False,
+    intersection: Annotated[
+        list[str] | None,
+        typer.Option(help="COL,COL[,...]: audit this intersection (instead of all); repeat."),
+    ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(help="COLUMN=VALUE: the reference group (default: the largest)."),
+    ] = None,
+    filter_sql: Annotated[
+        str | None,
+        typer.Option("--filter", help="Audit only rows where this SQL condition holds."),
+    ] = None,
+    min_group_size: Annotated[
+        int, typer.Option(help="Smaller groups are reported as suppressed, without metrics.")
+    ] = DEFAULT_MIN_GROUP_SIZE,
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="Write the JSON result to this file ('-': stdout).")
+    ] = None,
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Write a self-contained HTML report.")
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(help="JSON or YAML {column: {value: share}}: check representation."),
+    ] = None,
+    proxies: Annotated[
+        int, typer.Option(help="Screen other columns as proxies; list the top N per attribute.")
+    ] = 0,
+    bootstrap: Annotated[
+        int, typer.Option(help="Bootstrap replicates for the intervals of differences (0: none).")
+    ] = DEFAULT_REPLICATES,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    confidence: Annotated[float, typer.Option(help="Level of the intervals.")] = (
+        DEFAULT_CONFIDENCE
+    ),
+    no_hash: Annotated[
+        bool, typer.Option("--no-hash", help="Skip the sha256 of the data files.")
+    ] = False,
+) -> None:
+    """Audit a model's decisions for bias across protected groups, in one pass over the data."""
+    request = AuditRequest(
+        data=tuple(data),
+        label=label,
+        groups=tuple(group),
+        prediction=prediction,
+        score=score,
+        threshold=threshold,
+        intersect=intersect,
+        intersections=tuple(
+            tuple(c.strip() for c in item.split(",") if c.strip()) for item in intersection or []
+        ),
+        references=parse_references(reference or []),
+        filter=filter_sql,
+        min_group_size=min_group_size,
+        confidence=confidence,
+        replicates=bootstrap,
+        seed=seed,
+        population=parse_population(_read_mapping(population)) if population else {},
+        proxies=proxies,
+        hash_data=not no_hash,
+    )
+    service = audit_service()
+    started = time.perf_counter()
+    with _progress() as progress:
+        report = service.run(request, progress)
+    elapsed = time.perf_counter() - started
+    if json_out:
+        text = json.dumps(service.json(report), indent=2, ensure_ascii=False) + "\n"
+        if json_out == "-":
+            sys.stdout.write(text)
+        else:
+            _write(Path(json_out), text)
+    if html_out:
+        _write(html_out, service.html(report))
+    if json_out != "-":
+        _show(report, elapsed)
+
+
+def _read_mapping(path: Path) -> Any:
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise Invalid(f"Cannot read the population file {path}: {exc.strerror}.") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise Invalid(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise Invalid(f"{path} is not valid JSON: {exc}.") from None
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, "utf-8")
+    except OSError as exc:
+        raise Invalid(f"Cannot write {path}: {exc.strerror}.") from None
+    err.print(f"wrote {path}", highlight=False)
+
+
+@contextmanager
+def _progress() -> Iterator[ProgressFn | None]:
+    """A progress bar on stderr when it is a terminal; the engine reports after each batch."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("reading"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task("audit", total=None)
+
+    def report(done: int, total: int | None) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield report
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _show(report: AuditReport, elapsed: float) -> None:
+    tab = report.tabulation
+    request = report.request
+    where = ", ".join(Path(f.path).name for f in tab.files[:3])
+    if len(tab.files) > 3:
+        where += f" and {len(tab.files) - 3} more"
+    kept = "" if tab.rows == tab.rows_scanned else f" (of {tab.rows_scanned:,} read)"
+    head = Text(f"{tab.rows:,} rows", "bold")
+    head.append(f"{kept} from {where} in {elapsed:.2f} s ")
+    head.append(f"({tab.engine.name} {tab.engine.version})", "dim")
+    out.print(head)
+    scored = request.score is not None
+    for grouping in report.groupings:
+        title = " × ".join(grouping.attributes)
+        if grouping.reference is not None:
+            ref = ", ".join(display_value(v) for v in grouping.reference)
+            title += f" — reference {ref} ({grouping.reference_rule.value})"
+        table = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+        table.add_column("group", overflow="fold")
+        table.add_column("rows", justify="right", no_wrap=True)
+        for heading in ("share", *(HEADINGS[m] for m in SHOWN), *(["AUC"] if scored else [])):
+            table.add_column(heading, justify="right", no_wrap=True)
+        ratios = {(d.values, d.metric): d for d in report.disparities_of(grouping.attributes)}
+        for g in report.groups_of(grouping.attributes):
+            table.add_row(*_row(g, scored, ratios))
+        out.print(table)
+    for r in report.representation:
+        out.print(
+            Text(
+                f"representation {r.attribute}={r.value}: observed {r.observed:.3f}, "
+                f"expected {_rate(r.expected)}, ratio {_rate(r.ratio)}"
+            )
+        )
+    for p in report.proxies:
+        out.print(
+            Text(
+                f"possible proxy of {p.attribute}: {p.column} "
+                f"(Cramér's V {p.cramers_v:.3f}, {p.method})"
+            )
+        )
+    if report.disparities:
+        out.print(
+            "[dim]÷: ratio to the reference group; "
+            f"[bold red]red[/bold red] outside [{FOUR_FIFTHS[0]}, {FOUR_FIFTHS[1]}].[/dim]"
+        )
+    for w in report.warnings:
+        err.print(Text("warning: ", "yellow") + Text(w))
+
+
+def _row(g: GroupResult, scored: bool, ratios: dict[Any, Any]) -> list[Text]:
+    """One group; under each rate compared across groups, its ratio to the reference (÷).
+
+    Text objects, not markup: values from the data are shown as they are, and a table of
+    hundreds of groups renders without parsing markup in every cell.
+    """
+    name = Text(", ".join(display_value(v) for v in g.values))
+    if g.reference:
+        name.append(" (reference)", "dim")
+    if g.suppressed:
+        name.append(" (suppressed: too few rows)", "dim")
+    cells = [name, Text(f"{g.count:,}"), Text(_rate(g.share))]
+    if g.suppressed:
+        return cells + [Text("·", "dim") for _ in range(len(SHOWN) + scored)]
+    for m in SHOWN:
+        cell = Text(_rate(g.metrics[m]))
+        d = ratios.get((g.values, m))
+        if d is not None:
+            ratio = "—" if d.ratio is None else f"{d.ratio:.2f}"
+            cell.append(f"\n÷{ratio}", "bold red" if d.flagged else "dim")
+        cells.append(cell)
+    if scored:
+        cells.append(Text(_rate(g.auc)))
+    return cells

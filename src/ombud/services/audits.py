@@ -1,0 +1,82 @@
+"""Bias and discrimination audits (coe-fc:10, unga-78-265:op6.h): run one, render it.
+
+The engine (a port: ombud.domain.audits.AuditEngine) reads the data once and
+counts; the domain turns the counts into the report. This service checks the
+request, ties the two together and renders the result as JSON or HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ombud.domain.audits import (
+    AuditEngine,
+    AuditInputError,
+    AuditReport,
+    AuditReportRenderer,
+    AuditRequest,
+    ProgressFn,
+    assemble_report,
+    report_json,
+)
+from ombud.errors import FieldProblem, Invalid
+
+
+def parse_references(items: Iterable[str]) -> dict[str, str]:
+    """``COL=VALUE`` items (from --reference) as {column: value}; Invalid on a malformed one."""
+    found: dict[str, str] = {}
+    for item in items:
+        column, sep, value = item.partition("=")
+        if not sep or not column.strip():
+            raise Invalid(f"--reference {item!r}: write it as COLUMN=VALUE, e.g. sex=female.")
+        if column.strip() in found:
+            raise Invalid(f"--reference names {column.strip()} twice.")
+        found[column.strip()] = value
+    return found
+
+
+def parse_population(document: Any) -> dict[str, dict[str, float]]:
+    """A population distribution, {column: {value: share}}, from parsed JSON or YAML."""
+    if not isinstance(document, Mapping):
+        raise Invalid("The population file must map each column to {value: share}.")
+    found: dict[str, dict[str, float]] = {}
+    for column, shares in document.items():
+        if not isinstance(shares, Mapping):
+            raise Invalid(f"The population of {column} must map each value to its share.")
+        found[str(column)] = {}
+        for value, share in shares.items():
+            if isinstance(share, bool) or not isinstance(share, int | float):
+                raise Invalid(f"The population share of {column}={value} is not a number.")
+            name = "true" if value is True else "false" if value is False else str(value)
+            found[str(column)][name] = float(share)
+    return found
+
+
+class AuditService:
+    def __init__(self, engine: AuditEngine, renderer: AuditReportRenderer) -> None:
+        self.engine = engine
+        self.renderer = renderer
+
+    def run(self, request: AuditRequest, progress: ProgressFn | None = None) -> AuditReport:
+        """Audit the data as requested. Invalid names the option, column or expression at fault."""
+        problems = request.problems()
+        if problems:
+            first = next(iter(problems.values()))
+            raise Invalid(
+                first if len(problems) == 1 else f"{first} (and {len(problems) - 1} more)",
+                [FieldProblem(("option", name), msg) for name, msg in problems.items()][1:],
+            )
+        tabulation = self.engine.tabulate(request, progress)
+        try:
+            return assemble_report(request, tabulation, self.engine.bootstrap)
+        except AuditInputError as exc:
+            raise Invalid(str(exc)) from None
+
+    def json(self, report: AuditReport) -> dict[str, Any]:
+        """The report as the versioned document of docs/audit-json-schema.md."""
+        return report_json(report)
+
+    def html(self, report: AuditReport) -> str:
+        """The report as one self-contained HTML page."""
+        return self.renderer.html(report)
