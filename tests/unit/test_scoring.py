@@ -254,3 +254,22 @@ def test_a_broken_template_is_refused_with_file_line_and_path(tmp_path):
     with pytest.raises(SchemaError) as exc:
         load_template(wrong_name)
     assert "aia-test-1.0.yaml" in exc.value.message
+
+
+def test_released_templates_are_never_changed_in_place():
+    """A template in use is never edited: a change is a new version in a new file, and
+    its hash is added to templates.lock (old assessments keep their version)."""
+    import hashlib
+
+    from ombud.adapters.templates import templates_dir
+
+    folder = templates_dir()
+    lock = dict(
+        reversed(line.split()) for line in (folder / "templates.lock").read_text().splitlines()
+    )
+    for path in sorted(folder.glob("*.yaml")):
+        assert path.name in lock, f"{path.name} is not in templates.lock"
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert digest == lock[path.name], (
+            f"{path.name} changed after release: publish a new version file instead"
+        )
