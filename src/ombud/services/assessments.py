@@ -494,9 +494,8 @@ class AssessmentsService(Service):
                         "Sign a current red-line screening of this system first "
                         "(coe-fc:16.4, unga-78-265:op5)."
                     )
-            decided = {
-                d.rule_id for d in uow.assessments.decisions(system.id) if d.assessment_id == a.id
-            }
+            decisions = uow.assessments.decisions(system.id)
+            decided = {d.rule_id for d in decisions if d.assessment_id == a.id}
             undecided = [h.rule.id for h in hits if h.rule.id not in decided]
             if undecided:
                 raise Conflict(
@@ -516,7 +515,7 @@ class AssessmentsService(Service):
             a.updated_at = now
             a.content_hash = content_hash(a, result)
             uow.assessments.save(a)
-            risk = _risk_from(result.level, hits, uow.assessments.decisions(system.id))
+            risk = _risk_from(result.level, hits, decisions)
             if risk is not None and risk is not system.risk_level:
                 system.risk_level = risk
                 system.updated_at = now
