@@ -515,7 +515,7 @@ class AssessmentsService(Service):
             a.updated_at = now
             a.content_hash = content_hash(a, result)
             uow.assessments.save(a)
-            risk = _risk_from(result.level, hits, decisions)
+            risk = _risk_from(result.level, decisions)
             if risk is not None and risk is not system.risk_level:
                 system.risk_level = risk
                 system.updated_at = now
@@ -706,9 +706,8 @@ def _review_date(answers: dict[str, Any]) -> datetime | None:
         return None
 
 
-def _risk_from(
-    level: str | None, hits: list[RedLineHit], decisions: list[RedLineDecision]
-) -> RiskLevel | None:
+def _risk_from(level: str | None, decisions: list[RedLineDecision]) -> RiskLevel | None:
+    """A ban or moratorium makes the system unacceptable; otherwise the signed level."""
     if any(d.kind is not RedLineDecisionKind.JUSTIFIED_EXCEPTION for d in decisions):
         return RiskLevel.UNACCEPTABLE
     return LEVEL_TO_RISK.get(level or "")
