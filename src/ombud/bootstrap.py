@@ -28,6 +28,7 @@ from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
 from ombud.services.instruments import InstrumentsService
 from ombud.services.ledger import LedgerService
+from ombud.services.notices import NoticeService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService
 from ombud.services.remedies import RemediesService
@@ -70,6 +71,7 @@ class Container:
     compliance: ComplianceService
     assessments: AssessmentsService
     remedies: RemediesService
+    notices: NoticeService
 
     def close(self) -> None:
         self.engines.dispose()
@@ -103,6 +105,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     accounts = AccountsService(uow, hasher, session_hours=settings.session_hours)
     register = RegisterService(uow)
     catalogue, rules, requirements = shipped_catalogue()
+    public_register = PublicRegisterService(uow)
     assessments = AssessmentsService(
         uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()
     )
@@ -112,13 +115,14 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         migrations=Migrations(engines),
         accounts=accounts,
         register=register,
-        public_register=PublicRegisterService(uow),
+        public_register=public_register,
         ledger=LedgerService(uow),
         demo=DemoService(accounts, register, read_demo_data, assessments),
         instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
         compliance=ComplianceService(uow, catalogue, rules, requirements),
         assessments=assessments,
         remedies=RemediesService(uow),
+        notices=NoticeService(public_register, Reports()),
     )
 
 

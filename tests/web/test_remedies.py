@@ -134,3 +134,28 @@ def test_public_forms_are_rate_limited(container, published):
         body = {"system": published.id, "kind": "incident", "category": "other", "description": "x"}
         codes = [client.post("/api/v1/public/reports", json=body).status_code for _ in range(3)]
     assert codes == [201, 201, 429]
+
+
+def test_ai_notice_page_qr_and_pdf(app_client, published, container, world):
+    import io
+
+    from pypdf import PdfReader
+
+    page = app_client.get(f"/register/{published.id}/notice")
+    assert page.status_code == 200
+    assert "You are dealing with an AI system" in page.text
+    assert "<svg" in page.text
+    assert f"http://127.0.0.1/register/{published.id}/notice" in page.text  # the snippet
+    qr = app_client.get(f"/register/{published.id}/notice.svg")
+    assert qr.headers["content-type"].startswith("image/svg+xml")
+    pdf = app_client.get(f"/register/{published.id}/notice.pdf")
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages).split()
+    )
+    assert "You are dealing with an AI system" in text
+    assert "Benefit chatbot" in text
+    draft = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details("Hidden")
+    )
+    for suffix in ("", ".svg", ".pdf"):
+        assert app_client.get(f"/register/{draft.id}/notice{suffix}").status_code == 404

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ombud.adapters.reports.html import assessment_html
+from ombud.adapters.reports.html import assessment_html, notice_html
 from ombud.adapters.reports.pdf import html_to_pdf
 from ombud.adapters.reports.plots import heatmap_svg
+from ombud.adapters.reports.qr import qr_svg
 from ombud.domain.assessments import Score
 
 
 class Reports:
-    """The ReportRenderer port of services/assessments.py."""
+    """The ReportRenderer (assessments) and NoticeRenderer (notices) ports."""
 
     def heatmap_svg(self, score: Score, thresholds: list[tuple[float, str]]) -> str:
         return heatmap_svg(score, thresholds)
@@ -21,3 +22,9 @@ class Reports:
 
     def assessment_html(self, context: dict[str, Any]) -> str:
         return assessment_html(context)
+
+    def notice_html(self, context: dict[str, Any]) -> str:
+        return notice_html(context)
+
+    def qr_svg(self, url: str) -> str:
+        return qr_svg(url)

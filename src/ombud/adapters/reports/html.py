@@ -29,3 +29,7 @@ _ENV.filters["labels"] = _labels
 
 def assessment_html(context: dict[str, Any]) -> str:
     return _ENV.get_template("assessment_report.html").render(**context)
+
+
+def notice_html(context: dict[str, Any]) -> str:
+    return _ENV.get_template("notice.html").render(**context)

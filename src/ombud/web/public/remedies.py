@@ -4,6 +4,7 @@ published system, and follow the case with its tracking code and key (no account
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ombud.domain.remedies import CaseKind, Category, PublicReport
@@ -101,3 +102,47 @@ async def add_information(request: Request, code: str, key: str, c: ContainerDep
     form = await request.form()
     c.remedies.add_information(code[:20], key[:100], text(form, "text"))
     return redirect(request, f"/follow/{code}/{key}", "Your information was added to the case.")
+
+
+# -- the AI notice (coe-fc:15.2) -------------------------------------------------
+
+
+def _page_url(request: Request, system_id: int) -> str:
+    return f"{str(request.base_url).rstrip('/')}/register/{system_id}"
+
+
+@router.get("/register/{system_id:int}/notice", response_class=HTMLResponse)
+def notice(request: Request, system_id: int, c: ContainerDep) -> Response:
+    listing = c.public_register.get(system_id)
+    url = _page_url(request, system_id)
+    snippet = (
+        f'<p class="ai-notice">You are dealing with an AI system: '
+        f'{listing.system.details.name}. <a href="{url}/notice">What it does, who is '
+        f"responsible, how to ask for a human review or complain</a>.</p>"
+    )
+    return render(
+        request,
+        "remedies/notice.html",
+        {
+            "s": listing.system,
+            "org": listing.organisation,
+            "qr": c.notices.qr_svg(system_id, url + "/notice"),
+            "snippet": snippet,
+        },
+    )
+
+
+@router.get("/register/{system_id:int}/notice.svg")
+def notice_qr(request: Request, system_id: int, c: ContainerDep) -> Response:
+    svg = c.notices.qr_svg(system_id, _page_url(request, system_id) + "/notice")
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/register/{system_id:int}/notice.pdf")
+async def notice_pdf(request: Request, system_id: int, c: ContainerDep) -> Response:
+    pdf = await run_in_threadpool(c.notices.notice_pdf, system_id, _page_url(request, system_id))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="ai-notice-{system_id}.pdf"'},
+    )

@@ -1,0 +1,44 @@
+"""The AI notice of a published system (coe-fc:15.2): a page, a printable PDF and a
+QR code, telling people they are dealing with an AI system, what it does, who is
+responsible, and how to ask for an explanation or review and to complain."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ombud.services.common import Service
+from ombud.services.public_register import PublicRegisterService
+
+
+class NoticeRenderer(Protocol):
+    def qr_svg(self, url: str) -> str: ...
+
+    def notice_html(self, context: dict[str, Any]) -> str: ...
+
+    def pdf(self, html: str) -> bytes: ...
+
+
+class NoticeService(Service):
+    def __init__(self, public_register: PublicRegisterService, renderer: NoticeRenderer) -> None:
+        super().__init__(public_register.uow_factory, public_register.clock)
+        self.public_register = public_register
+        self.renderer = renderer
+
+    def qr_svg(self, system_id: int, page_url: str) -> str:
+        self.public_register.get(system_id)  # published systems only
+        return self.renderer.qr_svg(page_url)
+
+    def notice_html(self, system_id: int, page_url: str) -> str:
+        """A self-contained notice (for printing and the PDF); NotFound unless published."""
+        listing = self.public_register.get(system_id)
+        return self.renderer.notice_html(
+            {
+                "s": listing.system,
+                "org": listing.organisation,
+                "qr": self.renderer.qr_svg(page_url),
+                "url": page_url,
+            }
+        )
+
+    def notice_pdf(self, system_id: int, page_url: str) -> bytes:
+        return self.renderer.pdf(self.notice_html(system_id, page_url))
