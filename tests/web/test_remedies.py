@@ -159,3 +159,132 @@ def test_ai_notice_page_qr_and_pdf(app_client, published, container, world):
     )
     for suffix in ("", ".svg", ".pdf"):
         assert app_client.get(f"/register/{draft.id}/notice{suffix}").status_code == 404
+
+
+def _report(container, system_id, kind="complaint", reference=""):
+    from ombud.domain.remedies import CaseKind, Category, PublicReport
+
+    receipt = container.remedies.submit(
+        PublicReport(
+            system_id,
+            CaseKind(kind),
+            Category.DECISION_ERROR,
+            "My claim was refused.",
+            decision_reference=reference,
+        )
+    )
+    return receipt
+
+
+def test_human_review_goes_to_someone_else_than_the_original_decider(container, world, published):
+    from ombud.domain.remedies import CaseState
+    from ombud.errors import Forbidden, Invalid
+
+    receipt = _report(container, published.id, "human_review", "decision of 3 May")
+    admin = world["city-admin@example.org"]
+    case = container.remedies.cases(admin).items[0]
+    with pytest.raises(Invalid) as exc:
+        container.remedies.assign(admin, case.id, "city-editor@example.org")
+    assert "original_decider" in exc.value.field_messages()
+    with pytest.raises(Invalid):
+        container.remedies.assign(
+            admin, case.id, "city-editor@example.org", "city-editor@example.org"
+        )
+    with pytest.raises(Invalid):  # a viewer does not handle cases
+        container.remedies.assign(
+            admin, case.id, "city-viewer@example.org", "city-approver@example.org"
+        )
+    container.remedies.assign(
+        admin, case.id, "city-editor@example.org", "city-approver@example.org"
+    )
+    container.remedies.move(admin, case.id, CaseState.UNDER_REVIEW)
+    with pytest.raises(Forbidden):  # not the assigned reviewer
+        container.remedies.move(admin, case.id, CaseState.DECIDED, outcome="Upheld.")
+    container.remedies.move(
+        world["city-editor@example.org"],
+        case.id,
+        CaseState.DECIDED,
+        outcome="The decision is corrected: benefit granted.",
+    )
+    status = container.remedies.follow(receipt.tracking_code, receipt.secret)
+    assert status["outcome"] == "The decision is corrected: benefit granted."
+
+
+def test_escalation_reaches_only_the_oversight_body_with_jurisdiction(container, world, published):
+    from datetime import timedelta
+
+    from ombud.domain.remedies import CaseState
+    from ombud.errors import Conflict
+    from ombud.services.common import utcnow
+    from ombud.services.remedies import RemediesService
+
+    receipt = _report(container, published.id)
+    overseer = world["oversight-viewer@example.org"]
+    assert container.remedies.oversight_queue(overseer).total == 0
+    with pytest.raises(Conflict):  # not overdue yet
+        container.remedies.escalate_overdue(receipt.tracking_code, receipt.secret)
+    later = RemediesService(
+        container.remedies.uow_factory, clock=lambda: utcnow() + timedelta(days=6)
+    )
+    assert later.follow(receipt.tracking_code, receipt.secret)["overdue"] is True
+    later.escalate_overdue(receipt.tracking_code, receipt.secret)
+    queue = container.remedies.oversight_queue(overseer)
+    assert [c.tracking_code for c in queue.items] == [receipt.tracking_code]
+    # the overseer reads it and may add a note, but does not run the organisation's case
+    case_id = queue.items[0].id
+    assert container.remedies.get(overseer, case_id).case.state is CaseState.ESCALATED
+    container.remedies.note(overseer, case_id, "We have asked the city for its file.")
+    # a parliament without jurisdiction over the city sees nothing
+    assert container.remedies.oversight_queue(world["parliament-viewer@example.org"]).total == 0
+    # a handler escalates directly too
+    second = _report(container, published.id)
+    admin = world["city-admin@example.org"]
+    sid = next(
+        c.id
+        for c in container.remedies.cases(admin).items
+        if c.tracking_code == second.tracking_code
+    )
+    container.remedies.move(admin, sid, CaseState.ESCALATED, "Serious: passed to the authority")
+    assert container.remedies.oversight_queue(overseer).total == 2
+
+
+def test_cases_cli(container, world, published, database_url, tmp_path):
+    from typer.testing import CliRunner
+
+    from ombud.cli.main import app
+
+    receipt = _report(container, published.id)
+    env = {"OMBUD_DATABASE_URL": database_url, "OMBUD_DATA_DIR": str(tmp_path)}
+    runner = CliRunner()
+    listed = runner.invoke(app, ["cases", "list", "--as", "city-admin@example.org"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert receipt.tracking_code in listed.output
+    case_id = container.remedies.cases(world["city-admin@example.org"]).items[0].id
+    moved = runner.invoke(
+        app,
+        ["cases", "move", str(case_id), "under_review", "--as", "city-admin@example.org"],
+        env=env,
+    )
+    assert moved.exit_code == 0, moved.output
+    decided = runner.invoke(
+        app,
+        [
+            "cases",
+            "decide",
+            str(case_id),
+            "--outcome",
+            "Corrected.",
+            "--as",
+            "city-admin@example.org",
+        ],
+        env=env,
+    )
+    assert decided.exit_code == 0, decided.output
+    shown = runner.invoke(
+        app, ["cases", "show", str(case_id), "--as", "city-admin@example.org"], env=env
+    )
+    assert '"state": "decided"' in shown.stdout
+    refused = runner.invoke(
+        app, ["cases", "show", str(case_id), "--as", "agency-admin@example.org"], env=env
+    )
+    assert refused.exit_code == 4

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ombud.cli.assess import assess_app
 from ombud.cli.audit import audit_app
+from ombud.cli.cases import cases_app
 from ombud.cli.common import AsOption, as_user, container, err, handles_errors, out
 from ombud.cli.instruments import compliance, instruments_app
 from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
@@ -35,6 +36,7 @@ app.add_typer(systems_app, name="systems")
 app.add_typer(instruments_app, name="instruments")
 app.add_typer(assess_app, name="assess")
 app.add_typer(audit_app, name="audit")
+app.add_typer(cases_app, name="cases")
 app.command("compliance")(compliance)
 
 # -- server -------------------------------------------------------------------

@@ -122,7 +122,9 @@ class Case:
     updated_at: datetime
     deadline: datetime | None
     assigned_to: int | None = None
+    original_decider: str = ""  # who took the decision under review (human review)
     outcome: str = ""
+    escalated_at: datetime | None = None
 
     def overdue(self, now: datetime) -> bool:
         return self.deadline is not None and now > self.deadline
@@ -185,6 +187,8 @@ def public_status(case: Case, messages: list[CaseMessage], now: datetime) -> dic
         "received_at": case.created_at.isoformat() + "Z",
         "updated_at": case.updated_at.isoformat() + "Z",
         "outcome": case.outcome or None,
+        "overdue": case.overdue(now) and case.state not in (CaseState.CLOSED, CaseState.ESCALATED),
+        "escalated": case.escalated_at is not None,
         "messages": [
             {
                 "at": m.at.isoformat() + "Z",

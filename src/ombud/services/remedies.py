@@ -19,6 +19,7 @@ from ombud.domain.remedies import (
     DEADLINES,
     MESSAGE_MAX,
     Case,
+    CaseKind,
     CaseMessage,
     CaseState,
     PublicReport,
@@ -30,7 +31,7 @@ from ombud.domain.remedies import (
     validate_report,
 )
 from ombud.domain.systems import PublicationState
-from ombud.errors import Conflict, Invalid, NotFound
+from ombud.errors import Conflict, Forbidden, Invalid, NotFound
 from ombud.services.common import Service, authorize, get_org, org_ref, page_of
 
 REPORTER = "reporter"
@@ -193,7 +194,8 @@ class RemediesService(Service):
         if case is None:
             raise missing
         org = get_org(uow, case.organisation_id)
-        if not is_allowed(actor, Action.CASE_HANDLE, org_ref(org)):
+        overseer = case.escalated_at is not None and org.id in actor.jurisdiction
+        if not (overseer or is_allowed(actor, Action.CASE_HANDLE, org_ref(org))):
             raise missing
         return case
 
@@ -225,8 +227,27 @@ class RemediesService(Service):
                         f"(allowed: {allowed})."
                     }
                 )
+            if (
+                target is CaseState.DECIDED
+                and case.kind is CaseKind.HUMAN_REVIEW
+                and case.assigned_to not in (None, actor.user_id)
+            ):
+                raise Forbidden(
+                    "This human review is assigned to another reviewer; only they decide it."
+                )
+            if (
+                target is CaseState.DECIDED
+                and case.kind is CaseKind.HUMAN_REVIEW
+                and case.original_decider.lower() == actor.email.lower()
+            ):
+                raise Forbidden(
+                    "A human review is decided by someone who had no part in the original "
+                    "decision (unga-78-265:op6.k)."
+                )
             before = case.state
             case.state = target
+            if target is CaseState.ESCALATED and case.escalated_at is None:
+                case.escalated_at = now
             case.updated_at = now
             case.deadline = now + DEADLINES[target] if target in DEADLINES else None
             if outcome:
@@ -250,6 +271,102 @@ class RemediesService(Service):
             )
             uow.commit()
             return case
+
+    def assign(
+        self, actor: Principal, case_id: int, reviewer_email: str, original_decider: str = ""
+    ) -> Case:
+        """Give the case to a handler. For a human review, name who took the original
+        decision: the reviewer must be someone else (unga-78-265:op6.k, coe-fc:15)."""
+        reviewer_email = reviewer_email.strip().lower()
+        original_decider = original_decider.strip().lower()
+        now = self.clock()
+        with self.uow_factory() as uow:
+            case = self._handled(uow, actor, case_id, lock=True)
+            org = get_org(uow, case.organisation_id)
+            members = {u.email.lower(): (u, r) for u, r in uow.users.members_of(org.id)}
+            found = members.get(reviewer_email)
+            if found is None or not is_allowed(
+                Principal(found[0].id, found[0].email, {org.id: found[1]}, {org.id: org.kind}),
+                Action.CASE_HANDLE,
+                org_ref(org),
+            ):
+                raise Invalid.from_fields(
+                    {"reviewer": f"{reviewer_email} does not handle cases of {org.name}."}
+                )
+            if case.kind is CaseKind.HUMAN_REVIEW:
+                if not original_decider:
+                    raise Invalid.from_fields(
+                        {
+                            "original_decider": "Name who took the decision "
+                            "under review: the reviewer must be someone else."
+                        }
+                    )
+                if original_decider == reviewer_email:
+                    raise Invalid.from_fields(
+                        {
+                            "reviewer": "The reviewer took part in the "
+                            "original decision; choose someone else."
+                        }
+                    )
+            case.assigned_to = found[0].id
+            case.original_decider = original_decider
+            case.updated_at = now
+            uow.cases.save(case)
+            self._record(
+                uow,
+                actor,
+                LedgerAction.UPDATE,
+                "case",
+                case.id,
+                org.id,
+                after={"assigned_to": reviewer_email},
+            )
+            uow.commit()
+            return case
+
+    def escalate_overdue(self, tracking_code: str, secret: str) -> None:
+        """The person escalates a case the organisation has left past its deadline to the
+        oversight body with jurisdiction (coe-fc:14.2.c)."""
+        case = self._public_case(tracking_code, secret)
+        now = self.clock()
+        if not case.overdue(now):
+            raise Conflict("The case is not overdue: the organisation still has time to answer.")
+        with self.uow_factory() as uow:
+            locked = uow.cases.get(case.id, for_update=True)
+            assert locked is not None
+            if locked.state in (CaseState.CLOSED, CaseState.ESCALATED):
+                raise Conflict(f"The case is {locked.state.value}.")
+            locked.state = CaseState.ESCALATED
+            locked.escalated_at = locked.escalated_at or now
+            locked.deadline = now + DEADLINES[CaseState.ESCALATED]
+            locked.updated_at = now
+            uow.cases.save(locked)
+            self._record(
+                uow,
+                None,
+                LedgerAction.TRANSITION,
+                "case",
+                case.id,
+                case.organisation_id,
+                after={"state": "escalated", "by": REPORTER},
+                actor_label=REPORTER,
+            )
+            uow.commit()
+
+    def oversight_queue(
+        self, actor: Principal, offset: int = 0, limit: int = 50
+    ) -> PageResult[Case]:
+        """Escalated cases of the organisations in the actor's oversight jurisdiction."""
+        page = page_of(offset, limit)
+        with self.uow_factory(readonly=True) as uow:
+            items, total = (
+                uow.cases.for_organisations(
+                    actor.jurisdiction, None, page.offset, page.limit, escalated_only=True
+                )
+                if actor.jurisdiction
+                else ([], 0)
+            )
+        return PageResult(items, total, page.offset, page.limit)
 
     def note(self, actor: Principal, case_id: int, text: str, internal: bool = True) -> None:
         """An internal note (never shown to the reporter) or a message to the reporter."""

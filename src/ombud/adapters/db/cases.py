@@ -22,7 +22,9 @@ _FIELDS = (
     "updated_at",
     "deadline",
     "assigned_to",
+    "original_decider",
     "outcome",
+    "escalated_at",
 )
 
 
@@ -70,9 +72,16 @@ class SqlCaseRepository:
         self.conn.execute(update(cases).where(cases.c.id == case.id).values(**_values(case)))
 
     def for_organisations(
-        self, org_ids: frozenset[int], state: CaseState | None, offset: int, limit: int
+        self,
+        org_ids: frozenset[int],
+        state: CaseState | None,
+        offset: int,
+        limit: int,
+        escalated_only: bool = False,
     ) -> tuple[list[Case], int]:
         conds: list[ColumnElement[bool]] = [cases.c.organisation_id.in_(sorted(org_ids))]
+        if escalated_only:
+            conds.append(cases.c.escalated_at.is_not(None))
         if state is not None:
             conds.append(cases.c.state == state.value)
         total = int(

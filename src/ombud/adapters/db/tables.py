@@ -343,7 +343,9 @@ cases = Table(
     Column("updated_at", DateTime, nullable=False),
     Column("deadline", DateTime, nullable=True),
     Column("assigned_to", BigId, nullable=True),
+    Column("original_decider", String(320), nullable=False, default=""),
     Column("outcome", Text, nullable=False, default=""),
+    Column("escalated_at", DateTime, nullable=True),
     Index("ix_cases_org_state", "organisation_id", "state"),
 )
 

@@ -24,6 +24,26 @@ def queue(
     )
 
 
+@router.get("/oversight/cases", response_class=HTMLResponse)
+def oversight_queue(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    """Escalated cases of the organisations in the oversight body's jurisdiction."""
+    page = c.remedies.oversight_queue(principal, 0, 100)
+    return render(
+        request,
+        "remedies/queue.html",
+        {"page": page, "state": None, "CaseState": CaseState, "oversight": True},
+    )
+
+
+@router.post("/cases/{case_id}/assign")
+async def assign(
+    request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    c.remedies.assign(principal, case_id, text(form, "reviewer"), text(form, "original_decider"))
+    return redirect(request, f"/cases/{case_id}", "Assigned.")
+
+
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def show(request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
     return render(request, "remedies/case.html", {"v": c.remedies.get(principal, case_id)})

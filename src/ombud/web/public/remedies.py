@@ -94,6 +94,12 @@ def follow(request: Request, code: str, key: str, c: ContainerDep) -> Response:
     return render(request, "remedies/follow.html", {"st": status, "code": code, "key": key})
 
 
+@router.post("/follow/{code}/{key}/escalate")
+def escalate(request: Request, code: str, key: str, c: ContainerDep) -> Response:
+    c.remedies.escalate_overdue(code[:20], key[:100])
+    return redirect(request, f"/follow/{code}/{key}", "Your case was passed to the oversight body.")
+
+
 @router.post("/follow/{code}/{key}")
 async def add_information(request: Request, code: str, key: str, c: ContainerDep) -> Response:
     request.app.state.rate_limits.hit(

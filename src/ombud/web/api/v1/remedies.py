@@ -146,6 +146,32 @@ def list_cases(
     )
 
 
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reviewer: str = Field(min_length=3, max_length=320)
+    original_decider: str = Field("", max_length=320)
+
+
+@router.get("/escalated", summary="Oversight queue")
+def escalated(c: ContainerDep, principal: ApiPrincipal, paging: PagingDep) -> CasePage:
+    """Escalated cases of the organisations in your oversight body's jurisdiction."""
+    page = c.remedies.oversight_queue(principal, paging.offset, paging.limit)
+    return CasePage(
+        items=[CaseOut.of(x) for x in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.post("/{case_id}/assign", summary="Assign a reviewer", responses=errors(404))
+def assign(case_id: PathId, body: AssignIn, c: ContainerDep, principal: ApiPrincipal) -> CaseOut:
+    """For a human review, name who took the original decision: the reviewer must be
+    someone else (unga-78-265:op6.k)."""
+    return CaseOut.of(c.remedies.assign(principal, case_id, body.reviewer, body.original_decider))
+
+
 @router.get("/{case_id}", summary="One case", responses=errors(404))
 def get_case(case_id: PathId, c: ContainerDep, principal: ApiPrincipal) -> CaseOut:
     """The case as its handlers see it."""

@@ -46,7 +46,9 @@ def upgrade() -> None:
         sa.Column(
             "assigned_to", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
+        sa.Column("original_decider", sa.String(length=320), nullable=False),
         sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("escalated_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["system_id"],
             ["ai_systems.id"],
