@@ -106,6 +106,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     register = RegisterService(uow)
     catalogue, rules, requirements = shipped_catalogue()
     public_register = PublicRegisterService(uow)
+    remedies = RemediesService(uow)
     assessments = AssessmentsService(
         uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()
     )
@@ -117,11 +118,11 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         register=register,
         public_register=public_register,
         ledger=LedgerService(uow),
-        demo=DemoService(accounts, register, read_demo_data, assessments),
+        demo=DemoService(accounts, register, read_demo_data, assessments, remedies),
         instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
         compliance=ComplianceService(uow, catalogue, rules, requirements),
         assessments=assessments,
-        remedies=RemediesService(uow),
+        remedies=remedies,
         notices=NoticeService(public_register, Reports()),
     )
 

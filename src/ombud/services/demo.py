@@ -15,12 +15,15 @@ from typing import Any
 from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.domain.assessments import RedLineDecisionKind
 from ombud.domain.lifecycle import LIVE_STAGES, LifecycleStage
+from ombud.domain.ports import SystemFilter
+from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel, SystemDetails
 from ombud.errors import Invalid
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import RED_LINE_SCREENING, AssessmentsService
 from ombud.services.common import Service
 from ombud.services.register import RegisterService
+from ombud.services.remedies import RemediesService
 
 HUDERA = "urn:ombud:template:hudera"
 # Severity (1-4) of the demo impact assessments, from the demo's risk level.
@@ -48,12 +51,14 @@ class DemoService(Service):
         register: RegisterService,
         read_demo_data: Callable[[], dict[str, Any]],
         assessments: AssessmentsService | None = None,
+        remedies: RemediesService | None = None,
     ) -> None:
         super().__init__(register.uow_factory, register.clock)
         self.accounts = accounts
         self.register = register
         self.read_demo_data = read_demo_data
         self.assessments = assessments
+        self.remedies = remedies
         self._signers: dict[int, Principal] = {}
 
     def is_empty(self) -> bool:
@@ -107,7 +112,47 @@ class DemoService(Service):
             actors[org_id] = actor
             self._load_system(actor, org_id, raw)
             report.systems += 1
+        self._cases(data.get("cases", []), actors)
         return report
+
+    def _cases(self, cases: list[dict[str, Any]], actors: dict[int, Principal]) -> None:
+        """Reports from the public, moved along their states by the organisation."""
+        if self.remedies is None:
+            return
+        for raw in cases:
+            system = self._published_system(raw["system"])
+            receipt = self.remedies.submit(
+                PublicReport(
+                    system.id,
+                    CaseKind(raw["kind"]),
+                    Category(raw["category"]),
+                    raw["description"],
+                    decision_reference=raw.get("decision_reference", ""),
+                    removal_requested=bool(raw.get("removal_requested", False)),
+                )
+            )
+            actor = actors.get(system.organisation_id) or self._admin_of(system.organisation_id)
+            case = next(
+                c
+                for c in self.remedies.cases(actor, None, 0, 100).items
+                if c.tracking_code == receipt.tracking_code
+            )
+            for step in raw.get("steps", []):
+                self.remedies.move(
+                    actor,
+                    case.id,
+                    CaseState(step["state"]),
+                    step.get("message", ""),
+                    step.get("outcome", ""),
+                )
+
+    def _published_system(self, name: str) -> AISystem:
+        with self.uow_factory(readonly=True) as uow:
+            flt = SystemFilter(publication_state=PublicationState.PUBLISHED)
+            for listing in uow.systems.iter_listings(flt):
+                if listing.system.details.name == name:
+                    return listing.system
+        raise Invalid(f"Demo case: no published system named {name!r}.")
 
     def _admin_of(self, org_id: int) -> Principal:
         members = self.accounts.members(SYSTEM_PRINCIPAL, org_id)
