@@ -102,3 +102,22 @@ def test_demo_is_refused_on_a_database_that_holds_any_organisation(container):
     with pytest.raises(Invalid):
         container.demo.load()
     assert len(container.accounts.list_organisations()) == 1
+
+
+def test_demo_has_cases_in_every_state_and_an_escalation(container):
+    from ombud.domain.remedies import CaseState
+
+    container.demo.load()
+    overseer = container.accounts.principal_for_email("daniel.okafor@aidpa.example")
+    states = set()
+    for org in container.accounts.list_organisations():
+        if not org.kind.operates_systems:
+            continue
+        members = container.accounts.members(SYSTEM_PRINCIPAL, org.id)
+        admin = next((u for u, r in members if r.value == "admin"), None)
+        if admin is None:
+            continue
+        actor = container.accounts.principal_for_user(admin.id)
+        states |= {c.state for c in container.remedies.cases(actor, None, 0, 100).items}
+    assert states == set(CaseState)
+    assert container.remedies.oversight_queue(overseer).total >= 1
