@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -462,12 +462,21 @@ class Assessment:
             return True
         return self.review_date is not None and self.review_date < now
 
+    def is_current(self, now: datetime) -> bool:
+        """Signed and not stale: what the gates and the compliance matrix count."""
+        return self.status is AssessmentStatus.SIGNED and not self.is_stale(now)
+
     def stale_because(self, now: datetime) -> str:
         if self.stale_reason:
             return self.stale_reason
         if self.review_date is not None and self.review_date < now:
             return f"Its review date ({self.review_date:%Y-%m-%d}) has passed."
         return ""
+
+
+def current_templates(assessments: Iterable[Assessment], now: datetime) -> frozenset[str]:
+    """URNs of the templates with a current (signed, not stale) assessment."""
+    return frozenset(a.template_urn for a in assessments if a.is_current(now))
 
 
 @dataclass(frozen=True)

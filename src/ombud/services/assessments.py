@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from ombud.domain.access import Action, Principal, Role, is_allowed
 from ombud.domain.accounts import Organisation
+from ombud.domain.applicability import facts_of
 from ombud.domain.assessments import (
     Assessment,
     AssessmentStatus,
@@ -239,7 +240,7 @@ class AssessmentsService(Service):
         org: Organisation,
     ) -> AssessmentView:
         template = self.templates[a.template_key]
-        facts = _system_facts(system, org)
+        facts = facts_of(system, org)
         authors = uow.assessments.authors(a.id)
         now = self.clock()
         ref = org_ref(org)
@@ -294,7 +295,7 @@ class AssessmentsService(Service):
             names: dict[int, str] = {}
             current: dict[int, set[str]] = {}
             for a in found:
-                if a.status is AssessmentStatus.SIGNED and not a.is_stale(now):
+                if a.is_current(now):
                     current.setdefault(a.system_id, set()).add(a.template_urn)
             for stage in LIVE_STAGES:
                 flt = SystemFilter(organisation_ids=readable, lifecycle_stage=stage)
@@ -393,7 +394,7 @@ class AssessmentsService(Service):
             merged = {**a.answers, **answers}
             merged = {k: v for k, v in merged.items() if v is not None}
             found = problems(
-                template, answers_without_none(answers), _system_facts(system, org), complete=False
+                template, answers_without_none(answers), facts_of(system, org), complete=False
             )
             if found:
                 raise Invalid(
@@ -406,7 +407,7 @@ class AssessmentsService(Service):
             a.revision += 1
             if a.status is AssessmentStatus.SUBMITTED:
                 a.status = AssessmentStatus.DRAFT  # an edit after submission goes back to draft
-            a.level = score(template, merged, _system_facts(system, org)).level
+            a.level = score(template, merged, facts_of(system, org)).level
             uow.assessments.save(a)
             uow.assessments.add_author(a.id, actor.user_id)
             self._record(
@@ -430,7 +431,7 @@ class AssessmentsService(Service):
             if a.status is not AssessmentStatus.DRAFT:
                 raise Conflict(f"Only a draft can be submitted; this one is {a.status.value}.")
             template = self.templates[a.template_key]
-            found = problems(template, a.answers, _system_facts(system, org), complete=True)
+            found = problems(template, a.answers, facts_of(system, org), complete=True)
             if found:
                 raise Invalid(
                     f"{len(found)} questions still need an answer: " + ", ".join(found),
@@ -479,15 +480,13 @@ class AssessmentsService(Service):
                 raise Forbidden(
                     f"{template.title} is signed off by: {', '.join(template.signoff_roles)}."
                 )
-            facts = _system_facts(system, org)
+            facts = facts_of(system, org)
             hits = red_line_hits(template, a.answers, facts)
             if template.requires_red_line_screening:
                 screenings = [
                     s
                     for s in uow.assessments.for_system(system.id)
-                    if s.template_urn == RED_LINE_SCREENING
-                    and s.status is AssessmentStatus.SIGNED
-                    and not s.is_stale(now)
+                    if s.template_urn == RED_LINE_SCREENING and s.is_current(now)
                 ]
                 if not screenings:
                     raise Conflict(
@@ -633,9 +632,7 @@ class AssessmentsService(Service):
             a, system, org = self._load(uow, actor, assessment_id, lock=True)
             authorize(actor, Action.ASSESSMENT_SIGN, org)
             template = self.templates[a.template_key]
-            hits = {
-                h.rule.id: h for h in red_line_hits(template, a.answers, _system_facts(system, org))
-            }
+            hits = {h.rule.id: h for h in red_line_hits(template, a.answers, facts_of(system, org))}
             if rule_id not in hits:
                 raise Invalid.from_fields(
                     {"rule_id": f"'{rule_id}' is not a red line hit by this assessment's answers."}
@@ -686,16 +683,6 @@ def answers_without_none(answers: dict[str, Any]) -> dict[str, Any]:
 
 def _version(v: str) -> tuple[int, ...]:
     return tuple(int(x) for x in v.split("."))
-
-
-def _system_facts(system: AISystem, org: Organisation) -> dict[str, Any]:
-    facts = dict(system.details.snapshot())
-    facts.update(
-        lifecycle_stage=system.lifecycle_stage.value,
-        organisation_kind=org.kind.value,
-        risk_level=system.risk_level.value,
-    )
-    return facts
 
 
 def _review_date(answers: dict[str, Any]) -> datetime | None:

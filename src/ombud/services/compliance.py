@@ -20,7 +20,7 @@ from ombud.domain.applicability import (
     decide,
     facts_of,
 )
-from ombud.domain.assessments import AssessmentStatus
+from ombud.domain.assessments import current_templates
 from ombud.domain.compliance import (
     Evidence,
     EvidenceResult,
@@ -102,11 +102,7 @@ class ComplianceService(Service):
         decisions = uow.assessments.decisions_for_systems(system_ids)
         out: dict[int, dict[str, Any]] = {}
         for sid in system_ids:
-            signed = frozenset(
-                a.template_urn
-                for a in found.get(sid, [])
-                if a.status is AssessmentStatus.SIGNED and not a.is_stale(now)
-            )
+            signed = current_templates(found.get(sid, []), now)
             out[sid] = {
                 "signed_assessments": signed,
                 "red_line_decisions": frozenset(d.rule_id for d in decisions.get(sid, [])),

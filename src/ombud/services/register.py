@@ -12,7 +12,7 @@ from typing import Any
 
 from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.accounts import Organisation
-from ombud.domain.assessments import AssessmentStatus, RedLineDecisionKind
+from ombud.domain.assessments import RedLineDecisionKind, current_templates
 from ombud.domain.ledger import LedgerAction
 from ombud.domain.lifecycle import (
     INITIAL_STAGES,
@@ -137,11 +137,7 @@ class RegisterService(Service):
     def gate_context(self, uow: UnitOfWork, system: AISystem) -> GateContext:
         """Facts the gates read: current signed assessments and red-line decisions in force."""
         now = self.clock()
-        current = frozenset(
-            a.template_urn
-            for a in uow.assessments.for_system(system.id)
-            if a.status is AssessmentStatus.SIGNED and not a.is_stale(now)
-        )
+        current = current_templates(uow.assessments.for_system(system.id), now)
         blocks = tuple(
             f"A red-line {d.kind.value.replace('_', ' ')} decided by {d.decided_by} is in force"
             + (f" until {d.until:%Y-%m-%d}" if d.until else "")
