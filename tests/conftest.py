@@ -26,6 +26,11 @@ PASSWORD = "correct horse battery"
 
 # Tables in an order that respects foreign keys, for emptying between tests.
 _TABLES = (
+    "outbox",
+    "findings",
+    "audit_runs",
+    "incidents",
+    "case_attachments",
     "case_messages",
     "cases",
     "evidence_files",

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -41,6 +42,8 @@ organisations = Table(
     Column("kind", String(40), nullable=False),
     Column("country", String(2), nullable=False, default=""),
     Column("created_at", DateTime, nullable=False),
+    # Languages of the public AI notices, comma-separated codes (coe-fc:15.2).
+    Column("notice_languages", String(60), nullable=False, default="en"),
 )
 
 jurisdictions = Table(
@@ -359,4 +362,114 @@ case_messages = Table(
     Column("text", Text, nullable=False),
     Column("internal", Boolean, nullable=False, default=False),
     Index("ix_case_messages_case", "case_id"),
+)
+
+# Files a member of the public attaches to a report (type- and size-limited).
+case_attachments = Table(
+    "case_attachments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_at", DateTime, nullable=False),
+    Index("ix_case_attachments_case", "case_id"),
+)
+
+# Confirmed incidents (unga-78-265:op6.c, ipa-cis-2024): harm, severity, cause, fix.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("system_id", BigId, ForeignKey("ai_systems.id", ondelete="RESTRICT"), nullable=False),
+    Column("organisation_id", BigId, nullable=False),
+    Column("case_id", BigId, ForeignKey("cases.id", ondelete="SET NULL"), nullable=True),
+    Column("title", String(200), nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("harm", Text, nullable=False, default=""),
+    Column("severity", String(12), nullable=False),
+    Column("people_affected", Integer, nullable=True),
+    Column("root_cause", Text, nullable=False, default=""),
+    Column("corrective_action", Text, nullable=False, default=""),
+    Column("public_summary", Text, nullable=False, default=""),
+    Column("occurred_at", DateTime, nullable=True),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_by", String(320), nullable=False),
+    Column("status", String(12), nullable=False, default="open"),
+    Column("resolved_at", DateTime, nullable=True),
+    Column("external", JSON, nullable=False, default=dict),  # ids in AIID / AVID, source
+    Index("ix_incidents_org", "organisation_id"),
+    Index("ix_incidents_system", "system_id"),
+)
+
+# -- audits as evidence, monitoring (coe-fc:10, unga-78-265:op6.h) ---------------
+
+# One audit run: a job (queued, running, done, failed) and, when done, its result.
+audit_runs = Table(
+    "audit_runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("organisation_id", BigId, nullable=False),
+    Column("system_id", BigId, ForeignKey("ai_systems.id", ondelete="RESTRICT"), nullable=False),
+    Column("purpose", String(20), nullable=False),  # pre_deployment or monitoring
+    Column("state", String(12), nullable=False),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("message", String(300), nullable=False, default=""),
+    Column("parameters", JSON, nullable=False),
+    Column("data_name", String(300), nullable=False),
+    Column("data_sha256", String(64), nullable=True),
+    Column("data_rows", BigInteger, nullable=True),
+    Column("engine", String(120), nullable=False, default=""),
+    Column("result", JSON, nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    Column("requested_by", String(320), nullable=False),
+    Column("requested_at", DateTime, nullable=False),
+    Column("started_at", DateTime, nullable=True),
+    Column("finished_at", DateTime, nullable=True),
+    Column("lease_until", DateTime, nullable=True),  # a worker holds it until then
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("published", Boolean, nullable=False, default=False),
+    Index("ix_audit_runs_system", "system_id"),
+    Index("ix_audit_runs_state", "state"),
+)
+
+# Findings opened on a system, e.g. by a monitoring alert rule.
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("system_id", BigId, ForeignKey("ai_systems.id", ondelete="RESTRICT"), nullable=False),
+    Column("organisation_id", BigId, nullable=False),
+    Column(
+        "audit_run_id", BigId, ForeignKey("audit_runs.id", ondelete="SET NULL"), nullable=True
+    ),
+    Column("source", String(20), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("resolved_at", DateTime, nullable=True),
+    Column("resolved_by", String(320), nullable=False, default=""),
+    Column("resolution", Text, nullable=False, default=""),
+    Index("ix_findings_system", "system_id"),
+)
+
+# E-mail to send (a transactional outbox: written with the change it reports,
+# sent afterwards, retried; a crash between the two loses nothing).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("sent_at", DateTime, nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
 )
