@@ -26,6 +26,7 @@ from ombud.services.assessments import AssessmentsService
 from ombud.services.audits import AuditService
 from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
+from ombud.services.incidents import IncidentService
 from ombud.services.instruments import InstrumentsService
 from ombud.services.ledger import LedgerService
 from ombud.services.notices import NoticeService
@@ -72,6 +73,7 @@ class Container:
     assessments: AssessmentsService
     remedies: RemediesService
     notices: NoticeService
+    incidents: IncidentService
 
     def close(self) -> None:
         self.engines.dispose()
@@ -107,6 +109,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     catalogue, rules, requirements = shipped_catalogue()
     public_register = PublicRegisterService(uow)
     remedies = RemediesService(uow)
+    incidents = IncidentService(uow)
     assessments = AssessmentsService(
         uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()
     )
@@ -118,12 +121,13 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         register=register,
         public_register=public_register,
         ledger=LedgerService(uow),
-        demo=DemoService(accounts, register, read_demo_data, assessments, remedies),
+        demo=DemoService(accounts, register, read_demo_data, assessments, remedies, incidents),
         instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
         compliance=ComplianceService(uow, catalogue, rules, requirements),
         assessments=assessments,
         remedies=remedies,
         notices=NoticeService(public_register, Reports()),
+        incidents=incidents,
     )
 
 

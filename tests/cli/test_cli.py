@@ -234,3 +234,51 @@ def test_systems_transition_by_a_viewer_is_forbidden(ombud, container, world):
     )
     assert result.exit_code == 3
     assert "may not" in result.flat
+
+
+def test_incidents_record_list_export_import_resolve(ombud, container, world, tmp_path):
+    system = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details("Ask Lindholm")
+    )
+    as_editor = ("--as", "city-editor@example.org")
+    missing_summary = ombud(
+        "incidents", "record", "--system", str(system.id), "--title", "Export open",
+        "--category", "security", "--severity", "serious", "--harm", "List readable.", *as_editor,
+    )  # fmt: skip
+    assert missing_summary.exit_code != 0
+    assert "public_summary" in missing_summary.flat
+    bad_date = ombud(
+        "incidents", "record", "--system", str(system.id), "--title", "Export open",
+        "--category", "security", "--severity", "low", "--harm", "x", "--occurred", "18/10",
+        *as_editor,
+    )  # fmt: skip
+    assert bad_date.exit_code != 0
+    assert "--occurred '18/10': give a date as YYYY-MM-DD" in bad_date.flat
+    recorded = ombud(
+        "incidents", "record", "--system", str(system.id), "--title", "Export open",
+        "--category", "security", "--severity", "low", "--harm", "List readable.",
+        "--occurred", "2026-10-18", *as_editor,
+    )  # fmt: skip
+    assert recorded.exit_code == 0, recorded.output
+    listed = ombud("incidents", "list", *as_editor)
+    assert "Export open" in listed.flat
+    assert "1 incidents" in listed.flat
+    assert "Export open" not in ombud("incidents", "list", "--as", "agency-admin@example.org").flat
+    exported = ombud("incidents", "export", str(system.id), "--format", "avid", *as_editor)
+    assert json.loads(exported.stdout)[0]["impact"]["avid"]["risk_domain"] == ["Security"]
+    path = tmp_path / "avid.json"
+    path.write_text(exported.stdout)
+    again = ombud(
+        "incidents", "import", str(system.id), str(path), "--format", "avid", "--severity", "low",
+        *as_editor,
+    )  # fmt: skip
+    assert "imported 0; skipped 1" in again.flat
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    bad = ombud("incidents", "import", str(system.id), str(broken), "--severity", "low", *as_editor)
+    assert bad.exit_code != 0
+    assert "not valid JSON" in bad.flat
+    incident_id = container.incidents.for_system(world["city-editor@example.org"], system.id)[0].id
+    refused = ombud("incidents", "resolve", str(incident_id), *as_editor)
+    assert refused.exit_code != 0
+    assert "root cause" in refused.flat

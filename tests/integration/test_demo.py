@@ -110,6 +110,7 @@ def test_demo_has_cases_in_every_state_and_an_escalation(container):
     container.demo.load()
     overseer = container.accounts.principal_for_email("daniel.okafor@aidpa.example")
     states = set()
+    everything = []
     for org in container.accounts.list_organisations():
         if not org.kind.operates_systems:
             continue
@@ -119,5 +120,15 @@ def test_demo_has_cases_in_every_state_and_an_escalation(container):
             continue
         actor = container.accounts.principal_for_user(admin.id)
         states |= {c.state for c in container.remedies.cases(actor, None, 0, 100).items}
+        everything += container.incidents.incidents(actor).items
     assert states == set(CaseState)
     assert container.remedies.oversight_queue(overseer).total >= 1
+    # and incidents: a resolved one, and a serious open one shown anonymised in public
+    found = container.incidents.incidents(overseer)
+    assert found.total >= 1
+    assert {i.status.value for i in everything} == {"open", "resolved"}
+    serious = next(i for i in everything if i.severity.serious)
+    shown = container.incidents.public_for_system(serious.system_id)
+    assert shown
+    assert shown[0]["summary"] == serious.public_summary
+    assert serious.case_id is not None

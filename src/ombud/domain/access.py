@@ -76,6 +76,7 @@ class Action(enum.StrEnum):
     SYSTEM_CLASSIFY_RISK = "system.classify_risk"
     SYSTEM_DELETE = "system.delete"
     CASE_HANDLE = "case.handle"
+    INCIDENT_RECORD = "incident.record"
     ASSESSMENT_EDIT = "assessment.edit"
     ASSESSMENT_SIGN = "assessment.sign"
     LEDGER_READ = "ledger.read"
@@ -104,6 +105,9 @@ POLICY: Mapping[Action, Rule] = {
     Action.SYSTEM_CLASSIFY_RISK: Rule(frozenset({Role.ASSESSOR, Role.APPROVER, Role.ADMIN})),
     Action.SYSTEM_DELETE: Rule(frozenset({Role.ADMIN})),
     Action.CASE_HANDLE: Rule(frozenset({Role.EDITOR, Role.APPROVER, Role.ADMIN})),
+    Action.INCIDENT_RECORD: Rule(
+        frozenset({Role.EDITOR, Role.ASSESSOR, Role.APPROVER, Role.ADMIN})
+    ),
     Action.ASSESSMENT_EDIT: Rule(frozenset({Role.ASSESSOR, Role.APPROVER, Role.ADMIN})),
     Action.ASSESSMENT_SIGN: Rule(frozenset({Role.APPROVER, Role.ADMIN})),
     Action.LEDGER_READ: Rule(frozenset({Role.ADMIN}), operator_only=False, oversight_reads=True),

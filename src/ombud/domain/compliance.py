@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from ombud.domain.applicability import Always, Condition, InstrumentApplicability
+from ombud.domain.incidents import IncidentTally
 from ombud.domain.instruments import Topic
 from ombud.domain.systems import FIELD_LABELS
 
@@ -111,6 +112,7 @@ EVIDENCE_FACTS = {
     EvidenceKind.INCIDENT_LOG: "incident_log",
     EvidenceKind.RED_LINE_DECISION: "red_line_decisions",
 }
+INCIDENT_FACTS = EVIDENCE_FACTS[EvidenceKind.INCIDENT_LOG]  # holds an IncidentTally
 
 
 def _filled(value: Any) -> bool:
@@ -133,12 +135,50 @@ def check_evidence(ev: Evidence, facts: Mapping[str, Any]) -> EvidenceResult:
         level = facts.get("risk_level", "unassessed")
         ok = level != "unassessed"
         return EvidenceResult(ev, ok, f"Risk level: {level}." if ok else "No risk level set.")
+    if ev.kind is EvidenceKind.COMPLAINTS_CHANNEL:
+        return _complaints_channel(ev, facts)
+    if ev.kind is EvidenceKind.INCIDENT_LOG:
+        return _incident_log(ev, facts)
     held = facts.get(EVIDENCE_FACTS[ev.kind]) or ()
     wanted = ev.template or "*"
     ok = bool(held) and (wanted == "*" or wanted in held)
     if ok:
         return EvidenceResult(ev, True, "On record.")
     return EvidenceResult(ev, False, f"None on record in ombud: {ev.description.lower()}.")
+
+
+def _complaints_channel(ev: Evidence, facts: Mapping[str, Any]) -> EvidenceResult:
+    """ombud's public intake takes reports, complaints and human review requests for
+    every published system (coe-fc:14.2.c, unga-78-265:op6.c/k)."""
+    if facts.get("publication_state") == "published":
+        return EvidenceResult(
+            ev, True, "Open: reports, complaints and human review requests via the public register."
+        )
+    return EvidenceResult(
+        ev, False, "Not published, so people cannot reach the complaints and review channel."
+    )
+
+
+def _incident_log(ev: Evidence, facts: Mapping[str, Any]) -> EvidenceResult:
+    """The incident log is kept: reports can arrive (the system is published) or incidents
+    are on record, and no open incident lacks a corrective action."""
+    tally = facts.get(INCIDENT_FACTS)
+    tally = tally if isinstance(tally, IncidentTally) else IncidentTally()
+    if tally.unaddressed:
+        return EvidenceResult(
+            ev,
+            False,
+            f"{tally.unaddressed} open incident(s) with no corrective action recorded.",
+        )
+    if tally.recorded:
+        return EvidenceResult(
+            ev, True, f"{tally.recorded} incident(s) recorded, {tally.open} open, each addressed."
+        )
+    if facts.get("publication_state") == "published":
+        return EvidenceResult(ev, True, "Kept: incident reports arrive via the public register.")
+    return EvidenceResult(
+        ev, False, "No incident on record and not published, so no reports can arrive."
+    )
 
 
 def evaluate(

@@ -78,6 +78,30 @@ class Service:
         self.uow_factory = uow_factory
         self.clock = clock
 
+    def _make_stale(
+        self,
+        uow: UnitOfWork,
+        actor: Principal | None,
+        system_id: int,
+        org_id: int,
+        why: str,
+        now: datetime,
+    ) -> list[int]:
+        """Mark the system's signed assessments stale (they no longer describe it), each
+        with a ledger entry; the ids of those marked."""
+        marked = list(uow.assessments.mark_stale(system_id, now, why))
+        for assessment_id in marked:
+            self._record(
+                uow,
+                actor,
+                LedgerAction.STALE,
+                "assessment",
+                assessment_id,
+                org_id,
+                after={"reason": why},
+            )
+        return marked
+
     def _record(
         self,
         uow: UnitOfWork,

@@ -22,6 +22,7 @@ from ombud.domain.applicability import (
 )
 from ombud.domain.assessments import current_templates
 from ombud.domain.compliance import (
+    INCIDENT_FACTS,
     Evidence,
     EvidenceResult,
     MatrixPlan,
@@ -31,6 +32,7 @@ from ombud.domain.compliance import (
     evaluate,
     summarise,
 )
+from ombud.domain.incidents import IncidentTally
 from ombud.domain.instruments import Catalogue, Topic
 from ombud.domain.ports import SystemFilter, SystemListing, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem
@@ -52,6 +54,7 @@ class SystemCompliance:
     organisation: Organisation
     applicability: dict[str, InstrumentApplicability]
     results: list[RequirementResult]
+    incidents: IncidentTally = field(default_factory=IncidentTally)
 
     @property
     def counts(self) -> dict[Status, int]:
@@ -96,16 +99,18 @@ class ComplianceService(Service):
 
     def evidence_facts(self, uow: UnitOfWork, system_ids: list[int]) -> dict[int, dict[str, Any]]:
         """Evidence held by other areas, keyed as in domain/compliance.py EVIDENCE_FACTS:
-        signed, current assessments by template URN and red-line decisions."""
+        signed, current assessments by template URN, red-line decisions, incidents."""
         now = self.clock()
         found = uow.assessments.for_systems(system_ids)
         decisions = uow.assessments.decisions_for_systems(system_ids)
+        incidents = uow.incidents.for_systems(system_ids)
         out: dict[int, dict[str, Any]] = {}
         for sid in system_ids:
             signed = current_templates(found.get(sid, []), now)
             out[sid] = {
                 "signed_assessments": signed,
                 "red_line_decisions": frozenset(d.rule_id for d in decisions.get(sid, [])),
+                INCIDENT_FACTS: IncidentTally.of(incidents.get(sid, [])),
             }
         return out
 
@@ -143,7 +148,14 @@ class ComplianceService(Service):
             found = (applicability, results)
             if memo is not None and key is not None:
                 memo[key] = found
-        return SystemCompliance(system, organisation, found[0], found[1])
+        tally = facts.get(INCIDENT_FACTS)
+        return SystemCompliance(
+            system,
+            organisation,
+            found[0],
+            found[1],
+            tally if isinstance(tally, IncidentTally) else IncidentTally(),
+        )
 
     def for_system(
         self, actor: Principal, system_id: int, flt: ComplianceFilter | None = None

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.domain.assessments import RedLineDecisionKind
+from ombud.domain.incidents import IncidentDraft, Severity
 from ombud.domain.lifecycle import LIVE_STAGES, LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
@@ -22,6 +23,7 @@ from ombud.errors import Invalid
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import RED_LINE_SCREENING, AssessmentsService
 from ombud.services.common import Service
+from ombud.services.incidents import IncidentService
 from ombud.services.register import RegisterService
 from ombud.services.remedies import RemediesService
 
@@ -52,6 +54,7 @@ class DemoService(Service):
         read_demo_data: Callable[[], dict[str, Any]],
         assessments: AssessmentsService | None = None,
         remedies: RemediesService | None = None,
+        incidents: IncidentService | None = None,
     ) -> None:
         super().__init__(register.uow_factory, register.clock)
         self.accounts = accounts
@@ -59,6 +62,7 @@ class DemoService(Service):
         self.read_demo_data = read_demo_data
         self.assessments = assessments
         self.remedies = remedies
+        self.incidents = incidents
         self._signers: dict[int, Principal] = {}
 
     def is_empty(self) -> bool:
@@ -145,6 +149,33 @@ class DemoService(Service):
                     step.get("message", ""),
                     step.get("outcome", ""),
                 )
+            if "incident" in raw and self.incidents is not None:
+                self._incident(actor, system.id, case.id, raw["incident"])
+
+    def _incident(
+        self, actor: Principal, system_id: int, case_id: int, raw: dict[str, Any]
+    ) -> None:
+        """A case confirmed as an incident (harm, severity, cause, corrective action)."""
+        assert self.incidents is not None
+        occurred = raw.get("occurred")
+        incident = self.incidents.record(
+            actor,
+            system_id,
+            IncidentDraft(
+                title=raw["title"],
+                category=Category(raw["category"]),
+                harm=raw["harm"],
+                severity=Severity(raw["severity"]),
+                people_affected=raw.get("people_affected"),
+                root_cause=raw.get("root_cause", ""),
+                corrective_action=raw.get("corrective_action", ""),
+                public_summary=raw.get("public_summary", ""),
+                occurred_at=datetime.fromisoformat(str(occurred)) if occurred else None,
+            ),
+            case_id,
+        )
+        if raw.get("resolved"):
+            self.incidents.resolve(actor, incident.id)
 
     def _published_system(self, name: str) -> AISystem:
         with self.uow_factory(readonly=True) as uow:

@@ -425,16 +425,7 @@ class RegisterService(Service):
     ) -> None:
         """coe-fc:16.2.g: a significant modification makes signed assessments stale."""
         why = f"Significant modification of the system (revision {system.revision}): {reason}"
-        for assessment_id in uow.assessments.mark_stale(system.id, now, why):
-            self._record(
-                uow,
-                actor,
-                LedgerAction.STALE,
-                "assessment",
-                assessment_id,
-                org.id,
-                after={"reason": why},
-            )
+        self._make_stale(uow, actor, system.id, org.id, why, now)
 
     def transition(
         self, actor: Principal, system_id: int, target: LifecycleStage, reason: str

@@ -13,7 +13,16 @@ from ombud.bootstrap import Container, bootstrap
 from ombud.web.api.v1 import create_api
 from ombud.web.deps import RateLimits, csrf_protect
 from ombud.web.errors import install_page_handlers
-from ombud.web.pages import admin, assessments, auth, cases, compliance, home, systems
+from ombud.web.pages import (
+    admin,
+    assessments,
+    auth,
+    cases,
+    compliance,
+    home,
+    incidents,
+    systems,
+)
 from ombud.web.public import instruments, register, remedies
 from ombud.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 
@@ -46,6 +55,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(register.router, dependencies=csrf)
     app.include_router(remedies.router, dependencies=csrf)
     app.include_router(cases.router, dependencies=csrf)
+    app.include_router(incidents.router, dependencies=csrf)
     app.include_router(instruments.router)
     app.include_router(compliance.router)
 

@@ -443,9 +443,7 @@ findings = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("system_id", BigId, ForeignKey("ai_systems.id", ondelete="RESTRICT"), nullable=False),
     Column("organisation_id", BigId, nullable=False),
-    Column(
-        "audit_run_id", BigId, ForeignKey("audit_runs.id", ondelete="SET NULL"), nullable=True
-    ),
+    Column("audit_run_id", BigId, ForeignKey("audit_runs.id", ondelete="SET NULL"), nullable=True),
     Column("source", String(20), nullable=False),
     Column("title", String(300), nullable=False),
     Column("detail", JSON, nullable=False),

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRepository
 from ombud.adapters.db.cases import SqlCaseRepository
 from ombud.adapters.db.engine import Engines
+from ombud.adapters.db.incidents import SqlIncidentRepository
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
     SqlLedgerRepository,
@@ -21,6 +22,7 @@ from ombud.domain.ports import (
     CaseRepository,
     CredentialRepository,
     EvidenceRepository,
+    IncidentRepository,
     LedgerRepository,
     OrganisationRepository,
     SystemRepository,
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
     assessments: AssessmentRepository
     evidence: EvidenceRepository
     cases: CaseRepository
+    incidents: IncidentRepository
 
     def __init__(self, engines: Engines, readonly: bool = False) -> None:
         self._engines = engines
@@ -60,6 +63,7 @@ class SqlUnitOfWork:
         self.assessments = SqlAssessmentRepository(conn)
         self.evidence = SqlEvidenceRepository(conn)
         self.cases = SqlCaseRepository(conn)
+        self.incidents = SqlIncidentRepository(conn)
         return self
 
     def __exit__(

@@ -46,7 +46,12 @@ async def assign(
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def show(request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
-    return render(request, "remedies/case.html", {"v": c.remedies.get(principal, case_id)})
+    view = c.remedies.get(principal, case_id)
+    return render(
+        request,
+        "remedies/case.html",
+        {"v": view, "incidents": c.incidents.for_case(principal, view.case.id)},
+    )
 
 
 @router.post("/cases/{case_id}/state")

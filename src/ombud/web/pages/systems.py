@@ -167,6 +167,7 @@ def show_system(
             "s": view.system,
             "d": view.system.details,
             "decisions": c.assessments.red_line_decisions(principal, system_id),
+            "incidents": c.incidents.for_system(principal, system_id),
         },
     )
 

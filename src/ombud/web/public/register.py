@@ -132,5 +132,6 @@ def system_page(request: Request, system_id: int, c: ContainerDep) -> Response:
             "d": listing.system.details,
             "org": listing.organisation,
             "decisions": c.assessments.published_red_line_decisions(system_id),
+            "incidents": c.incidents.public_for_system(system_id),
         },
     )

@@ -14,6 +14,7 @@ from ombud.bootstrap import Container
 from ombud.web.api.v1 import (
     accounts,
     assessments,
+    incidents,
     instruments,
     ledger,
     lifecycle,
@@ -68,6 +69,7 @@ def create_api(container: Container, rate_limits: RateLimits) -> FastAPI:
         instruments.router,
         assessments.router,
         remedies.router,
+        incidents.router,
     ):
         api.include_router(
             router, dependencies=[Depends(bearer_scheme)], responses=errors(401, 403, 422)

@@ -1,0 +1,322 @@
+"""Confirmed incidents: record, update, resolve, publish (anonymised), exchange.
+
+A confirmed incident (unga-78-265:op6.c; coe-fc:16.2.e-f; ipa-cis-2024 for
+malicious and terrorist use) makes the system's signed assessments stale: they
+were signed without knowing of it, and risk and impact management is to "apply
+iteratively throughout the activities within the lifecycle" (coe-fc:16.2.d).
+Exports serve the exchange of information on risks and effects (coe-fc:25.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ombud.domain.access import Action, Principal, is_allowed
+from ombud.domain.incidents import (
+    ExchangeError,
+    Imported,
+    Incident,
+    IncidentDraft,
+    IncidentStatus,
+    Severity,
+    SystemParties,
+    from_aiid,
+    from_avid,
+    import_keys,
+    public_view,
+    to_aiid,
+    to_avid,
+)
+from ombud.domain.ledger import LedgerAction
+from ombud.domain.ports import PageResult, UnitOfWork
+from ombud.domain.remedies import CaseMessage, Category
+from ombud.domain.systems import AISystem, PublicationState
+from ombud.errors import Invalid, NotFound
+from ombud.services.common import Service, authorize, get_org, org_ref, page_of, readable_system
+
+ExchangeFormat = Literal["aiid", "avid"]
+IMPORT_MAX_RECORDS = 1000
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: list[int]
+    skipped: list[str]  # source keys already on record for the system
+
+
+def _parties(system: AISystem, org_name: str) -> SystemParties:
+    d = system.details
+    return SystemParties(
+        system_name=d.name,
+        deployer=org_name,
+        developer=d.provider
+        or d.vendor
+        or (org_name if d.sourcing.value == "built_in_house" else ""),
+        affected_groups=tuple(d.affected_groups),
+    )
+
+
+def _snapshot(incident: Incident) -> dict[str, Any]:
+    return {
+        "title": incident.title,
+        "category": incident.category.value,
+        "severity": incident.severity.value,
+        "status": incident.status.value,
+        "people_affected": incident.people_affected,
+        "case_id": incident.case_id,
+    }
+
+
+class IncidentService(Service):
+    def _writable(
+        self, uow: UnitOfWork, actor: Principal, incident_id: int
+    ) -> tuple[Incident, AISystem]:
+        incident = uow.incidents.get(incident_id, for_update=True)
+        if incident is None:
+            raise NotFound(f"Incident {incident_id} does not exist or is not visible to you.")
+        system, org = readable_system(uow, actor, incident.system_id, lock=True)
+        authorize(actor, Action.INCIDENT_RECORD, org)
+        return incident, system
+
+    def record(
+        self,
+        actor: Principal,
+        system_id: int,
+        draft: IncidentDraft,
+        case_id: int | None = None,
+        external: dict[str, Any] | None = None,
+    ) -> Incident:
+        """Record a confirmed incident; the system's signed assessments become stale."""
+        now = self.clock()
+        problems = draft.problems(now)
+        if problems:
+            raise Invalid.from_fields(problems)
+        with self.uow_factory() as uow:
+            system, org = readable_system(uow, actor, system_id, lock=True)
+            authorize(actor, Action.INCIDENT_RECORD, org)
+            if case_id is not None:
+                case = uow.cases.get(case_id)
+                if case is None or case.system_id != system.id:
+                    raise Invalid.from_fields(
+                        {"case_id": f"Case {case_id} is not a case about this system."}
+                    )
+            incident = uow.incidents.add(
+                Incident.from_draft(draft, system.id, org.id, actor.label, now, case_id, external)
+            )
+            self._record(
+                uow,
+                actor,
+                LedgerAction.CREATE,
+                "incident",
+                incident.id,
+                org.id,
+                after=_snapshot(incident),
+            )
+            if case_id is not None:
+                uow.cases.add_message(
+                    CaseMessage(
+                        case_id,
+                        now,
+                        actor.label,
+                        f"Confirmed as incident {incident.id}: {incident.title}",
+                        True,
+                    )
+                )
+            self._make_stale(
+                uow,
+                actor,
+                system.id,
+                org.id,
+                f"Incident {incident.id} recorded ({incident.severity.value}): {incident.title}",
+                now,
+            )
+            uow.commit()
+            return incident
+
+    def update(self, actor: Principal, incident_id: int, draft: IncidentDraft) -> Incident:
+        """Correct or complete an incident (root cause, corrective action, summary)."""
+        problems = draft.problems(self.clock())
+        if problems:
+            raise Invalid.from_fields(problems)
+        with self.uow_factory() as uow:
+            incident, _ = self._writable(uow, actor, incident_id)
+            before = _snapshot(incident)
+            changed = incident.updated(draft)
+            uow.incidents.save(changed)
+            self._record(
+                uow,
+                actor,
+                LedgerAction.UPDATE,
+                "incident",
+                incident.id,
+                incident.organisation_id,
+                before=before,
+                after=_snapshot(changed),
+            )
+            uow.commit()
+            return changed
+
+    def resolve(self, actor: Principal, incident_id: int) -> Incident:
+        """Close an incident once its root cause and corrective action are recorded."""
+        with self.uow_factory() as uow:
+            incident, _ = self._writable(uow, actor, incident_id)
+            if incident.status is IncidentStatus.RESOLVED:
+                return incident
+            problems = incident.resolution_problems()
+            if problems:
+                raise Invalid.from_fields(problems)
+            incident.status = IncidentStatus.RESOLVED
+            incident.resolved_at = self.clock()
+            uow.incidents.save(incident)
+            self._record(
+                uow,
+                actor,
+                LedgerAction.TRANSITION,
+                "incident",
+                incident.id,
+                incident.organisation_id,
+                before={"status": IncidentStatus.OPEN.value},
+                after={"status": IncidentStatus.RESOLVED.value},
+            )
+            uow.commit()
+            return incident
+
+    # -- reading ----------------------------------------------------------------
+
+    def get(self, actor: Principal, incident_id: int) -> tuple[Incident, AISystem]:
+        with self.uow_factory(readonly=True) as uow:
+            incident = uow.incidents.get(incident_id)
+            missing = NotFound(f"Incident {incident_id} does not exist or is not visible to you.")
+            if incident is None:
+                raise missing
+            try:
+                system, _ = readable_system(uow, actor, incident.system_id)
+            except NotFound:
+                raise missing from None
+            return incident, system
+
+    def for_system(self, actor: Principal, system_id: int) -> list[Incident]:
+        with self.uow_factory(readonly=True) as uow:
+            system, _ = readable_system(uow, actor, system_id)
+            return uow.incidents.for_system(system.id)
+
+    def for_case(self, actor: Principal, case_id: int) -> list[Incident]:
+        """Incidents confirmed from a case the actor may see (checked by the caller)."""
+        with self.uow_factory(readonly=True) as uow:
+            return [
+                i
+                for i in uow.incidents.for_case(case_id)
+                if is_allowed(actor, Action.SYSTEM_READ, org_ref(get_org(uow, i.organisation_id)))
+            ]
+
+    def incidents(
+        self, actor: Principal, open_only: bool = False, offset: int = 0, limit: int = 50
+    ) -> PageResult[Incident]:
+        """The incident log of every organisation whose records the actor may read."""
+        page = page_of(offset, limit)
+        with self.uow_factory(readonly=True) as uow:
+            readable = frozenset(
+                o.id
+                for o in uow.organisations.all()
+                if o.kind.operates_systems and is_allowed(actor, Action.SYSTEM_READ, org_ref(o))
+            )
+            items, total = (
+                uow.incidents.for_organisations(readable, page.offset, page.limit, open_only)
+                if readable
+                else ([], 0)
+            )
+        return PageResult(items, total, page.offset, page.limit)
+
+    def public_for_system(self, system_id: int) -> list[dict[str, Any]]:
+        """Serious incidents of a published system, anonymised, for the public register."""
+        with self.uow_factory(readonly=True) as uow:
+            system = uow.systems.get(system_id)
+            if system is None or system.publication_state is not PublicationState.PUBLISHED:
+                return []
+            return [
+                public_view(i) for i in uow.incidents.for_system(system_id) if i.severity.serious
+            ]
+
+    # -- exchange -----------------------------------------------------------------
+
+    def export(self, actor: Principal, system_id: int, fmt: ExchangeFormat) -> list[dict[str, Any]]:
+        """The system's incidents as AIID incident records or AVID reports."""
+        with self.uow_factory(readonly=True) as uow:
+            system, org = readable_system(uow, actor, system_id)
+            parties = _parties(system, org.name)
+            found = uow.incidents.for_system(system.id)
+        if fmt == "aiid":
+            return [to_aiid(i, parties) for i in found]
+        return [to_avid(i, parties, i.recorded_at.date()) for i in found]
+
+    def import_records(
+        self,
+        actor: Principal,
+        system_id: int,
+        fmt: ExchangeFormat,
+        document: Any,
+        severity: Severity,
+        category: Category = Category.OTHER,
+    ) -> ImportResult:
+        """Import AIID incidents or AVID reports (one object or a list) as incidents of
+        the system; records already imported (same AIID id / AVID report id) are skipped.
+        All or nothing: one bad record and nothing is imported."""
+        records = document if isinstance(document, list) else [document]
+        if not records:
+            raise Invalid("The file holds no records.")
+        if len(records) > IMPORT_MAX_RECORDS:
+            raise Invalid(f"At most {IMPORT_MAX_RECORDS} records per import; split the file.")
+        parsed: list[Imported] = []
+        now = self.clock()
+        try:
+            for n, record in enumerate(records):
+                item = (
+                    from_aiid(record, n, severity, category)
+                    if fmt == "aiid"
+                    else from_avid(record, n, severity)
+                )
+                problems = item.draft.problems(now)
+                if problems:
+                    field_name, message = next(iter(problems.items()))
+                    raise ExchangeError(f"record {n + 1}: {field_name}: {message}")
+                parsed.append(item)
+        except ExchangeError as exc:
+            raise Invalid(str(exc)) from None
+        created: list[int] = []
+        skipped: list[str] = []
+        with self.uow_factory() as uow:
+            system, org = readable_system(uow, actor, system_id, lock=True)
+            authorize(actor, Action.INCIDENT_RECORD, org)
+            known = {k for i in uow.incidents.for_system(system.id) for k in import_keys(i)}
+            for item in parsed:
+                if item.key in known:
+                    skipped.append(item.key)
+                    continue
+                known.add(item.key)
+                incident = uow.incidents.add(
+                    Incident.from_draft(
+                        item.draft, system.id, org.id, actor.label, now, None, item.external
+                    )
+                )
+                created.append(incident.id)
+                self._record(
+                    uow,
+                    actor,
+                    LedgerAction.CREATE,
+                    "incident",
+                    incident.id,
+                    org.id,
+                    after={**_snapshot(incident), "source": item.external.get("source")},
+                )
+            if created:
+                self._make_stale(
+                    uow,
+                    actor,
+                    system.id,
+                    org.id,
+                    f"{len(created)} incident(s) imported from {fmt.upper()}",
+                    now,
+                )
+            uow.commit()
+        return ImportResult(created, skipped)
