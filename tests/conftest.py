@@ -60,6 +60,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "cookie_secure": False,
         "public_rate_limit": "off",
         "login_rate_limit": "off",
+        "public_min_fill_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from ombud.domain.applicability import ApplicabilityRule
 from ombud.domain.assessments import Template
 from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue
+from ombud.domain.remedies import AttachmentLimits
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import AssessmentsService
 from ombud.services.audits import AuditService
@@ -108,7 +109,14 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     register = RegisterService(uow)
     catalogue, rules, requirements = shipped_catalogue()
     public_register = PublicRegisterService(uow)
-    remedies = RemediesService(uow)
+    remedies = RemediesService(
+        uow,
+        limits=AttachmentLimits(
+            settings.attachment_max_bytes,
+            settings.attachment_max_files,
+            settings.attachment_case_max,
+        ),
+    )
     incidents = IncidentService(uow)
     assessments = AssessmentsService(
         uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()

@@ -41,7 +41,13 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=8, ge=1, le=24 * 30)
     public_rate_limit: str = "20/minute"
     login_rate_limit: str = "30/minute"
-    max_body_bytes: int = Field(default=2_000_000, ge=10_000)
+    max_body_bytes: int = Field(default=10_000_000, ge=10_000)
+    # What the public may attach to a report (type checked by content).
+    attachment_max_bytes: int = Field(default=2_000_000, ge=1_000)
+    attachment_max_files: int = Field(default=3, ge=0, le=20)  # per submission
+    attachment_case_max: int = Field(default=10, ge=0, le=100)  # per case
+    # A public form sent sooner than this after it was served is refused (bots).
+    public_min_fill_seconds: float = Field(default=2.0, ge=0, le=600)
 
     @field_validator("public_rate_limit", "login_rate_limit")
     @classmethod

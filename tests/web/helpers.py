@@ -17,6 +17,12 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def form_token_of(html: str) -> str:
+    match = re.search(r'name="form_token" value="([^"]+)"', html)
+    assert match, "page has no form token"
+    return match.group(1)
+
+
 def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
     """Sign in through /login; returns the CSRF token of the signed-in session."""
     page = client.get("/login")

@@ -267,7 +267,7 @@ def test_evidence_files_are_checked_attached_and_downloaded(app_client, world, c
     assert upload("tool.exe", b"MZ").status_code == 422
     too_big = upload("big.csv", b"a," * 800_000)
     assert too_big.status_code == 422
-    assert "at most 1500000" in too_big.text
+    assert "the limit is 1.5 MB" in too_big.text
     files = container.assessments.evidence(assessor, a.id)
     assert [f.name for f in files] == ["test-report.pdf"]
     got = app_client.get(f"/evidence/{files[0].id}")

@@ -270,6 +270,6 @@ def test_api_tokens_page_shows_token_once(app_client, world):
 
 def test_oversized_request_body_is_refused(app_client, world):
     response = app_client.post(
-        "/login", content=b"x" * 3_000_000, headers={"content-type": "text/plain"}
+        "/login", content=b"x" * 12_000_000, headers={"content-type": "text/plain"}
     )
     assert response.status_code == 413

@@ -8,7 +8,7 @@ import pytest
 from ombud.domain.systems import PublicationState
 from ombud.web.app import create_app
 from tests.factories import complete_details
-from tests.web.helpers import csrf_from, login
+from tests.web.helpers import csrf_from, form_token_of, login
 
 
 @pytest.fixture
@@ -112,6 +112,7 @@ def test_report_form_without_javascript_and_the_honeypot(app_client, published):
     token = csrf_from(form.text)
     data = {
         "csrf_token": token,
+        "form_token": form_token_of(form.text),
         "kind": "incident",
         "category": "deepfake",
         "description": "A fake video of me is circulating",

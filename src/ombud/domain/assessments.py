@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ombud.domain.applicability import Always, Condition
+from ombud.domain.files import check_file
 
 
 class QuestionKind(enum.StrEnum):
@@ -518,7 +519,7 @@ class EvidenceFile:
 # What may be attached, by file name suffix, with the bytes a genuine file starts with
 # (None: text formats, checked by decoding instead).
 EVIDENCE_TYPES: dict[str, tuple[str, bytes | None]] = {
-    ".pdf": ("application/pdf", b"%PDF"),
+    ".pdf": ("application/pdf", b"%PDF-"),
     ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
     ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
     ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
@@ -537,23 +538,4 @@ EVIDENCE_MAX_BYTES = 1_500_000
 
 def check_evidence_file(name: str, data: bytes) -> tuple[str, str | None]:
     """(content type, problem): refuses unknown types, mismatched content and size."""
-    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if suffix not in EVIDENCE_TYPES:
-        allowed = ", ".join(sorted(EVIDENCE_TYPES))
-        return "", f"{name}: files of this type cannot be attached (allowed: {allowed})."
-    content_type, magic = EVIDENCE_TYPES[suffix]
-    if not data:
-        return content_type, f"{name} is empty."
-    if len(data) > EVIDENCE_MAX_BYTES:
-        return content_type, f"{name} is {len(data)} bytes; at most {EVIDENCE_MAX_BYTES}."
-    if magic is not None and not data.startswith(magic):
-        return (
-            content_type,
-            f"{name} is not a {suffix[1:].upper()} file (its content says otherwise).",
-        )
-    if magic is None:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return content_type, f"{name} is not UTF-8 text."
-    return content_type, None
+    return check_file(name, data, EVIDENCE_TYPES, EVIDENCE_MAX_BYTES)

@@ -15,10 +15,11 @@ from typing import Generic, Protocol, TypeVar
 from ombud.domain.access import OrganisationKind, Role
 from ombud.domain.accounts import ApiToken, Membership, Organisation, User, WebSession
 from ombud.domain.assessments import Assessment, Comment, EvidenceFile, RedLineDecision
+from ombud.domain.files import Upload
 from ombud.domain.incidents import Incident
 from ombud.domain.ledger import LedgerDraft, LedgerEntry
 from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.remedies import Case, CaseMessage, CaseState
+from ombud.domain.remedies import Case, CaseAttachment, CaseMessage, CaseState
 from ombud.domain.revisions import Revision, Transition
 from ombud.domain.systems import (
     AISystem,
@@ -195,6 +196,13 @@ class CaseRepository(Protocol):
     ) -> tuple[list[Case], int]: ...
     def add_message(self, message: CaseMessage) -> None: ...
     def messages(self, case_id: int) -> list[CaseMessage]: ...
+    def add_attachment(
+        self, case_id: int, upload: Upload, content_type: str, at: datetime
+    ) -> CaseAttachment: ...
+    def attachments(self, case_id: int) -> list[CaseAttachment]: ...
+    def attachment_data(
+        self, case_id: int, attachment_id: int
+    ) -> tuple[CaseAttachment, bytes] | None: ...
 
 
 class IncidentRepository(Protocol):

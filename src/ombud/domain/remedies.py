@@ -13,9 +13,12 @@ import enum
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from ombud.domain.files import IMAGE_AND_DOCUMENT_TYPES, Upload, check_file
 
 DESCRIPTION_MAX = 10_000
 CONTACT_MAX = 320
@@ -131,6 +134,47 @@ class Case:
 
 
 @dataclass(frozen=True)
+class CaseAttachment:
+    """A file the reporter attached (its bytes are fetched separately)."""
+
+    id: int
+    case_id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    max_bytes: int = 2_000_000
+    max_files: int = 3  # per submission
+    case_max: int = 10  # per case
+
+
+# What the public may attach: screenshots, photos, letters (PDF) and text.
+ATTACHMENT_TYPES = IMAGE_AND_DOCUMENT_TYPES
+
+
+def attachment_problems(
+    uploads: Sequence[Upload], limits: AttachmentLimits, already: int = 0
+) -> list[str]:
+    """One message per refused file (or one for too many); empty when all are fine."""
+    if len(uploads) > limits.max_files:
+        return [f"At most {limits.max_files} files at a time; you chose {len(uploads)}."]
+    if already + len(uploads) > limits.case_max:
+        left = max(limits.case_max - already, 0)
+        return [f"A case holds at most {limits.case_max} files; {left} more can be added."]
+    problems = []
+    for upload in uploads:
+        _, problem = check_file(upload.name, upload.data, ATTACHMENT_TYPES, limits.max_bytes)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+@dataclass(frozen=True)
 class CaseMessage:
     case_id: int
     at: datetime
@@ -177,7 +221,12 @@ def secret_matches(stored_hash: str, secret: str) -> bool:
     return hmac.compare_digest(stored_hash, secret_hash(secret))
 
 
-def public_status(case: Case, messages: list[CaseMessage], now: datetime) -> dict[str, Any]:
+def public_status(
+    case: Case,
+    messages: list[CaseMessage],
+    now: datetime,
+    attachments: Sequence[CaseAttachment] = (),
+) -> dict[str, Any]:
     """What the reporter may see: no internal notes, no handler names."""
     return {
         "tracking_code": case.tracking_code,
@@ -198,4 +247,5 @@ def public_status(case: Case, messages: list[CaseMessage], now: datetime) -> dic
             for m in messages
             if not m.internal
         ],
+        "attachments": [{"name": a.name, "size": a.size, "sha256": a.sha256} for a in attachments],
     }

@@ -8,21 +8,28 @@ committed before the answer goes out (coe-fc:14.2.c, unga-78-265:op6.c/k).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ombud.domain.access import Action, Principal, is_allowed
+from ombud.domain.files import Upload, check_file
 from ombud.domain.ledger import LedgerAction
-from ombud.domain.ports import PageResult, UnitOfWork
+from ombud.domain.ports import Clock, PageResult, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.remedies import (
+    ATTACHMENT_TYPES,
     CASE_TRANSITIONS,
     DEADLINES,
     MESSAGE_MAX,
+    AttachmentLimits,
     Case,
+    CaseAttachment,
     CaseKind,
     CaseMessage,
     CaseState,
     PublicReport,
+    attachment_problems,
     new_secret,
     new_tracking_code,
     public_status,
@@ -32,7 +39,7 @@ from ombud.domain.remedies import (
 )
 from ombud.domain.systems import PublicationState
 from ombud.errors import Conflict, Forbidden, Invalid, NotFound
-from ombud.services.common import Service, authorize, get_org, org_ref, page_of
+from ombud.services.common import Service, authorize, get_org, org_ref, page_of, utcnow
 
 REPORTER = "reporter"
 
@@ -50,16 +57,49 @@ class CaseView:
     messages: list[CaseMessage]
     overdue: bool
     next_states: list[CaseState]
+    attachments: list[CaseAttachment] = field(default_factory=list)
 
 
 class RemediesService(Service):
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock = utcnow,
+        limits: AttachmentLimits | None = None,
+    ) -> None:
+        super().__init__(uow_factory, clock)
+        self.limits = limits or AttachmentLimits()
+
+    def _check_uploads(self, uploads: Sequence[Upload], already: int = 0) -> list[str]:
+        problems = attachment_problems(uploads, self.limits, already)
+        if problems:
+            raise Invalid.from_fields({"attachments": " ".join(problems)})
+        return [
+            check_file(u.name, u.data, ATTACHMENT_TYPES, self.limits.max_bytes)[0] for u in uploads
+        ]
+
+    def _attach(
+        self,
+        uow: UnitOfWork,
+        case: Case,
+        uploads: Sequence[Upload],
+        types: list[str],
+        now: datetime,
+    ) -> list[dict[str, str]]:
+        stored = []
+        for upload, content_type in zip(uploads, types, strict=True):
+            uow.cases.add_attachment(case.id, upload, content_type, now)
+            stored.append({"sha256": upload.sha256, "type": content_type})
+        return stored
+
     # -- the public side ------------------------------------------------------
 
-    def submit(self, report: PublicReport) -> Receipt:
+    def submit(self, report: PublicReport, uploads: Sequence[Upload] = ()) -> Receipt:
         """Take a report about a published system; answers only once it is committed."""
         problems = validate_report(report)
         if problems:
             raise Invalid.from_fields(problems)
+        types = self._check_uploads(uploads)
         now = self.clock()
         secret = new_secret()
         with self.uow_factory() as uow:
@@ -90,6 +130,7 @@ class RemediesService(Service):
                     deadline=now + DEADLINES[CaseState.RECEIVED],
                 )
             )
+            files = self._attach(uow, case, uploads, types, now)
             # The ledger keeps what happened, not what the person wrote (PII minimisation).
             self._record(
                 uow,
@@ -102,6 +143,7 @@ class RemediesService(Service):
                     "kind": report.kind.value,
                     "category": report.category.value,
                     "system_id": system.id,
+                    **({"attachments": files} if files else {}),
                 },
                 actor_label=REPORTER,
             )
@@ -122,14 +164,17 @@ class RemediesService(Service):
         with self.uow_factory(readonly=True) as uow:
             messages = uow.cases.messages(case.id)
             system = uow.systems.get(case.system_id)
-        status = public_status(case, messages, self.clock())
+            attachments = uow.cases.attachments(case.id)
+        status = public_status(case, messages, self.clock(), attachments)
         status["system"] = system.details.name if system else ""
         return status
 
-    def add_information(self, tracking_code: str, secret: str, text: str) -> None:
-        """The reporter adds information (e.g. when asked for more)."""
+    def add_information(
+        self, tracking_code: str, secret: str, text: str, uploads: Sequence[Upload] = ()
+    ) -> None:
+        """The reporter adds information (e.g. when asked for more): text, files or both."""
         text = text.strip()
-        if not text or len(text) > MESSAGE_MAX:
+        if (not text and not uploads) or len(text) > MESSAGE_MAX:
             raise Invalid.from_fields({"text": f"Write 1 to {MESSAGE_MAX} characters."})
         case = self._public_case(tracking_code, secret)
         now = self.clock()
@@ -138,7 +183,10 @@ class RemediesService(Service):
             assert locked is not None
             if locked.state is CaseState.CLOSED:
                 raise Conflict("This case is closed.")
-            uow.cases.add_message(CaseMessage(case.id, now, REPORTER, text, False))
+            types = self._check_uploads(uploads, len(uow.cases.attachments(case.id)))
+            files = self._attach(uow, locked, uploads, types, now)
+            if text:
+                uow.cases.add_message(CaseMessage(case.id, now, REPORTER, text, False))
             if locked.state is CaseState.NEED_INFO:
                 locked.state = CaseState.UNDER_REVIEW
                 locked.deadline = now + DEADLINES[CaseState.UNDER_REVIEW]
@@ -151,7 +199,7 @@ class RemediesService(Service):
                 "case",
                 case.id,
                 case.organisation_id,
-                after={"message_from": REPORTER},
+                after={"message_from": REPORTER, **({"attachments": files} if files else {})},
                 actor_label=REPORTER,
             )
             uow.commit()
@@ -186,7 +234,19 @@ class RemediesService(Service):
                 uow.cases.messages(case.id),
                 case.overdue(self.clock()),
                 sorted(CASE_TRANSITIONS[case.state]),
+                uow.cases.attachments(case.id),
             )
+
+    def attachment(
+        self, actor: Principal, case_id: int, attachment_id: int
+    ) -> tuple[CaseAttachment, bytes]:
+        """A file of a case the actor handles (or oversees once escalated)."""
+        with self.uow_factory(readonly=True) as uow:
+            case = self._handled(uow, actor, case_id)
+            found = uow.cases.attachment_data(case.id, attachment_id)
+        if found is None:
+            raise NotFound(f"Case {case_id} has no attachment {attachment_id}.")
+        return found
 
     def _handled(self, uow: UnitOfWork, actor: Principal, case_id: int, lock: bool = False) -> Case:
         case = uow.cases.get(case_id, for_update=lock)

@@ -43,6 +43,32 @@ def tokens_match(expected: str, given: str) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(expected, given)
 
 
+# -- public forms: a signed time stamp against bots (no third-party CAPTCHA) ---------
+
+FORM_TOKEN_FIELD = "form_token"
+FORM_TOKEN_MAX_AGE = 24 * 3600
+
+
+def form_token(secret: str, now: float) -> str:
+    """When the form was served, signed: '<unix seconds>.<hmac>'."""
+    issued = str(int(now))
+    mac = hmac.new(secret.encode(), b"public-form:" + issued.encode(), hashlib.sha256)
+    return f"{issued}.{mac.hexdigest()[:32]}"
+
+
+def form_token_problem(secret: str, token: str, now: float, min_seconds: float) -> str | None:
+    """Why a public form may not be taken (missing, forged, expired, too fast), or None."""
+    issued = token.partition(".")[0]
+    if not issued.isdigit() or not tokens_match(form_token(secret, int(issued)), token):
+        return "This form is incomplete. Please send it from the form page again."
+    age = now - int(issued)
+    if age > FORM_TOKEN_MAX_AGE:
+        return "This form was opened more than a day ago. Please check it and send it again."
+    if age < min_seconds:
+        return "This form was sent very quickly, as programs do. Please check it and send it again."
+    return None
+
+
 class SecurityHeadersMiddleware:
     """Adds security headers to every response (pure ASGI: streaming stays streaming)."""
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 
-from ombud.adapters.db.tables import case_messages, cases
-from ombud.domain.remedies import Case, CaseKind, CaseMessage, CaseState, Category
+from ombud.adapters.db.tables import case_attachments, case_messages, cases
+from ombud.domain.files import Upload
+from ombud.domain.remedies import (
+    Case,
+    CaseAttachment,
+    CaseKind,
+    CaseMessage,
+    CaseState,
+    Category,
+)
 
 _FIELDS = (
     "system_id",
@@ -123,3 +132,52 @@ class SqlCaseRepository:
             )
             for r in rows
         ]
+
+    def add_attachment(
+        self, case_id: int, upload: Upload, content_type: str, at: datetime
+    ) -> CaseAttachment:
+        values: dict[str, Any] = {
+            "case_id": case_id,
+            "name": upload.name,
+            "content_type": content_type,
+            "size": len(upload.data),
+            "sha256": upload.sha256,
+            "uploaded_at": at,
+        }
+        new_id = self.conn.execute(
+            insert(case_attachments)
+            .values(**values, data=upload.data)
+            .returning(case_attachments.c.id)
+        ).scalar_one()
+        return CaseAttachment(id=new_id, **values)
+
+    _META = (
+        case_attachments.c.id,
+        case_attachments.c.case_id,
+        case_attachments.c.name,
+        case_attachments.c.content_type,
+        case_attachments.c.size,
+        case_attachments.c.sha256,
+        case_attachments.c.uploaded_at,
+    )
+
+    def attachments(self, case_id: int) -> list[CaseAttachment]:
+        rows = self.conn.execute(
+            select(*self._META)
+            .where(case_attachments.c.case_id == case_id)
+            .order_by(case_attachments.c.id)
+        )
+        return [CaseAttachment(**r._mapping) for r in rows]
+
+    def attachment_data(
+        self, case_id: int, attachment_id: int
+    ) -> tuple[CaseAttachment, bytes] | None:
+        row = self.conn.execute(
+            select(*self._META, case_attachments.c.data).where(
+                case_attachments.c.case_id == case_id, case_attachments.c.id == attachment_id
+            )
+        ).first()
+        if row is None:
+            return None
+        meta = {k: v for k, v in row._mapping.items() if k != "data"}
+        return CaseAttachment(**meta), bytes(row._mapping["data"])

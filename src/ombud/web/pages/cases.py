@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -71,3 +73,29 @@ async def note(
     form = await request.form()
     c.remedies.note(principal, case_id, text(form, "text"), "to_reporter" not in form)
     return redirect(request, f"/cases/{case_id}", "Added.")
+
+
+def content_disposition(name: str) -> str:
+    """attachment; with an ASCII fallback name and the UTF-8 name (RFC 6266 / 5987)."""
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}")
+def attachment(
+    case_id: int, attachment_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    """A file the person attached: always downloaded, never shown in the page."""
+    meta, data = c.remedies.attachment(principal, case_id, attachment_id)
+    media = "text/plain; charset=utf-8" if meta.content_type == "text/plain" else meta.content_type
+    return Response(
+        data,
+        media_type=media,
+        headers={
+            "Content-Disposition": content_disposition(meta.name),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

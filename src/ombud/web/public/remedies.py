@@ -3,15 +3,23 @@ published system, and follow the case with its tracking code and key (no account
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import FormData, UploadFile
 
-from ombud.domain.remedies import CaseKind, Category, PublicReport
+from ombud.bootstrap import Container
+from ombud.domain.files import Upload, clean_name, describe_types
+from ombud.domain.remedies import ATTACHMENT_TYPES, CaseKind, Category, PublicReport
+from ombud.domain.systems import AISystem
 from ombud.errors import Invalid, NotFound
 from ombud.web.deps import ContainerDep, client_address
 from ombud.web.errors import error_body
 from ombud.web.forms import required_choice, text
+from ombud.web.security import FORM_TOKEN_FIELD, form_token, form_token_problem
 from ombud.web.templating import redirect, render
 
 router = APIRouter()
@@ -20,14 +28,58 @@ router = APIRouter()
 HONEYPOT = "website"
 
 
-@router.get("/register/{system_id:int}/report", response_class=HTMLResponse)
-def report_form(request: Request, system_id: int, c: ContainerDep) -> Response:
-    listing = c.public_register.get(system_id)
+def _report_page(
+    request: Request,
+    c: Container,
+    system: AISystem,
+    values: dict[str, str | bool],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
     return render(
         request,
         "remedies/report.html",
-        {"s": listing.system, "values": {}, "errors": {}, "Category": Category},
+        {
+            "s": system,
+            "values": values,
+            "errors": errors,
+            "Category": Category,
+            "form_token": form_token(c.settings.resolved_secret_key(), time.time()),
+            "limits": c.remedies.limits,
+            "accept": ",".join(sorted(ATTACHMENT_TYPES)),
+            "file_types": describe_types(ATTACHMENT_TYPES),
+        },
+        status_code,
     )
+
+
+async def uploads_of(form: FormData) -> list[Upload]:
+    """The files chosen in a form's 'attachments' field (empty file inputs ignored)."""
+    found = []
+    for item in form.getlist("attachments"):
+        if isinstance(item, UploadFile) and item.filename:
+            found.append(Upload(clean_name(item.filename), await item.read()))
+    return found
+
+
+def check_form(request: Request, c: Container, form: FormData) -> None:
+    """Spam resistance without third parties: an empty honeypot and a signed time stamp."""
+    if text(form, HONEYPOT):
+        raise Invalid.from_fields({HONEYPOT: "This form was filled in by a program."})
+    problem = form_token_problem(
+        c.settings.resolved_secret_key(),
+        text(form, FORM_TOKEN_FIELD),
+        time.time(),
+        c.settings.public_min_fill_seconds,
+    )
+    if problem:
+        raise Invalid.from_fields({FORM_TOKEN_FIELD: problem})
+
+
+@router.get("/register/{system_id:int}/report", response_class=HTMLResponse)
+def report_form(request: Request, system_id: int, c: ContainerDep) -> Response:
+    listing = c.public_register.get(system_id)
+    return _report_page(request, c, listing.system, {}, {})
 
 
 @router.post("/register/{system_id:int}/report", response_class=HTMLResponse)
@@ -43,9 +95,8 @@ async def submit_report(request: Request, system_id: int, c: ContainerDep) -> Re
     }
     removal = "removal_requested" in form
     values["removal_requested"] = removal
-    if text(form, HONEYPOT):
-        raise Invalid.from_fields({HONEYPOT: "This form was filled in by a program."})
     try:
+        check_form(request, c, form)
         receipt = c.remedies.submit(
             PublicReport(
                 system_id,
@@ -55,20 +106,14 @@ async def submit_report(request: Request, system_id: int, c: ContainerDep) -> Re
                 text(form, "contact"),
                 text(form, "decision_reference"),
                 removal,
-            )
+            ),
+            await uploads_of(form),
         )
     except Invalid as exc:
-        return render(
-            request,
-            "remedies/report.html",
-            {
-                "s": listing.system,
-                "values": values,
-                "errors": exc.field_messages(),
-                "Category": Category,
-            },
-            422,
-        )
+        errors = exc.field_messages()
+        if "attachments" in errors:
+            errors["attachments"] += " Please choose the files again."
+        return _report_page(request, c, listing.system, values, errors, 422)
     return render(
         request,
         "remedies/received.html",
@@ -91,7 +136,34 @@ def follow(request: Request, code: str, key: str, c: ContainerDep) -> Response:
         raise
     if wants_json:
         return JSONResponse(status)
-    return render(request, "remedies/follow.html", {"st": status, "code": code, "key": key})
+    return _follow_page(request, c, status, code, key)
+
+
+def _follow_page(
+    request: Request,
+    c: Container,
+    status: dict[str, Any],
+    code: str,
+    key: str,
+    errors: dict[str, str] | None = None,
+    typed: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "remedies/follow.html",
+        {
+            "st": status,
+            "code": code,
+            "key": key,
+            "errors": errors or {},
+            "typed": typed,
+            "limits": c.remedies.limits,
+            "accept": ",".join(sorted(ATTACHMENT_TYPES)),
+            "file_types": describe_types(ATTACHMENT_TYPES),
+        },
+        status_code,
+    )
 
 
 @router.post("/follow/{code}/{key}/escalate")
@@ -106,7 +178,14 @@ async def add_information(request: Request, code: str, key: str, c: ContainerDep
         c.settings.public_rate_limit, "public-intake", client_address(request)
     )
     form = await request.form()
-    c.remedies.add_information(code[:20], key[:100], text(form, "text"))
+    try:
+        c.remedies.add_information(code[:20], key[:100], text(form, "text"), await uploads_of(form))
+    except Invalid as exc:
+        errors = exc.field_messages()
+        if "attachments" in errors:
+            errors["attachments"] += " Please choose the files again."
+        status = c.remedies.follow(code[:20], key[:100])
+        return _follow_page(request, c, status, code, key, errors, text(form, "text"), 422)
     return redirect(request, f"/follow/{code}/{key}", "Your information was added to the case.")
 
 

@@ -8,11 +8,14 @@ returns the public status of the case; the tracking code alone reveals nothing.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from ombud.domain.files import NAME_MAX, Upload, clean_name
 from ombud.domain.remedies import (
     CONTACT_MAX,
     DESCRIPTION_MAX,
@@ -24,12 +27,37 @@ from ombud.domain.remedies import (
     Category,
     PublicReport,
 )
+from ombud.errors import FieldProblem, Invalid
 from ombud.web.api.v1.common import PagingDep, PathId, errors, rate_limit
 from ombud.web.api.v1.schemas import UtcDateTime
 from ombud.web.deps import ApiPrincipal, ContainerDep
 
 public_router = APIRouter(prefix="/public", tags=["remedies"], responses=errors(422, 429))
 router = APIRouter(prefix="/cases", tags=["remedies"])
+
+
+class AttachmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=NAME_MAX, description="e.g. screenshot.png")
+    content_type: str = Field(
+        "", max_length=100, description="Informational: the type is decided by the content."
+    )
+    data_base64: str = Field(min_length=1, description="The file, base64-encoded.")
+
+
+def _uploads(items: list[AttachmentIn]) -> list[Upload]:
+    found = []
+    for n, item in enumerate(items):
+        try:
+            data = base64.b64decode(item.data_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid(
+                f"attachments[{n}] ({item.name}): data_base64 is not valid base64.",
+                [FieldProblem(("body", "attachments", n, "data_base64"), "Not valid base64.")],
+            ) from None
+        found.append(Upload(clean_name(item.name), data))
+    return found
 
 
 class ReportIn(BaseModel):
@@ -42,6 +70,12 @@ class ReportIn(BaseModel):
     contact: str = Field("", max_length=CONTACT_MAX, description="E-mail for news; optional.")
     decision_reference: str = Field("", max_length=REFERENCE_MAX)
     removal_requested: bool = False
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Optional files (PNG, JPEG, PDF or text; limits as on the form: "
+        "OMBUD_ATTACHMENT_MAX_FILES per report, OMBUD_ATTACHMENT_MAX_BYTES each).",
+    )
 
 
 class ReceiptOut(BaseModel):
@@ -63,7 +97,8 @@ def submit_report(body: ReportIn, request: Request, c: ContainerDep) -> ReceiptO
             body.contact,
             body.decision_reference,
             body.removal_requested,
-        )
+        ),
+        _uploads(body.attachments),
     )
     base = str(request.base_url).rstrip("/")
     root = base[: -len("/api/v1")] if base.endswith("/api/v1") else base
