@@ -10,6 +10,7 @@ from ombud.adapters.db import migrate
 from ombud.adapters.db.engine import Engines, make_engines
 from ombud.adapters.db.uow import SqlUnitOfWorkFactory
 from ombud.adapters.demo_data import read_demo_data
+from ombud.adapters.mail import SmtpMailer
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
 from ombud.adapters.reports import Reports
@@ -31,6 +32,7 @@ from ombud.services.incidents import IncidentService
 from ombud.services.instruments import InstrumentsService
 from ombud.services.ledger import LedgerService
 from ombud.services.notices import NoticeService
+from ombud.services.notifications import NotificationService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService
 from ombud.services.remedies import RemediesService
@@ -75,6 +77,7 @@ class Container:
     remedies: RemediesService
     notices: NoticeService
     incidents: IncidentService
+    notifications: NotificationService
 
     def close(self) -> None:
         self.engines.dispose()
@@ -116,6 +119,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
             settings.attachment_max_files,
             settings.attachment_case_max,
         ),
+        base_url=settings.base_url,
     )
     incidents = IncidentService(uow)
     assessments = AssessmentsService(
@@ -136,6 +140,20 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         remedies=remedies,
         notices=NoticeService(public_register, Reports()),
         incidents=incidents,
+        notifications=NotificationService(
+            uow,
+            SmtpMailer(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.smtp_from,
+                settings.smtp_user,
+                settings.smtp_password,
+                settings.smtp_starttls,
+                settings.smtp_timeout,
+            )
+            if settings.smtp_host
+            else None,
+        ),
     )
 
 

@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = Field(default=2_000_000, ge=1_000)
     attachment_max_files: int = Field(default=3, ge=0, le=20)  # per submission
     attachment_case_max: int = Field(default=10, ge=0, le=100)  # per case
+    # Where links in e-mail point (default: http://host:port).
+    public_url: str = ""
+    # E-mail notifications through this SMTP server; empty host: mail stays queued.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "ombud <noreply@localhost>"
+    smtp_timeout: float = Field(default=10.0, gt=0, le=120)
+    mail_interval_seconds: float = Field(default=10.0, ge=0.1, le=3600)
     # A public form sent sooner than this after it was served is refused (bots).
     public_min_fill_seconds: float = Field(default=2.0, ge=0, le=600)
 
@@ -62,6 +73,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'ombud.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def secure_cookies(self) -> bool:

@@ -15,6 +15,7 @@ from ombud.cli.cases import cases_app
 from ombud.cli.common import AsOption, as_user, container, err, handles_errors, out
 from ombud.cli.incidents import incidents_app
 from ombud.cli.instruments import compliance, instruments_app
+from ombud.cli.mail import mail_app
 from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import LedgerFilter, SystemFilter
@@ -39,6 +40,7 @@ app.add_typer(assess_app, name="assess")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(mail_app, name="mail")
 app.command("compliance")(compliance)
 
 # -- server -------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Generic, Protocol, TypeVar
 
@@ -19,6 +19,7 @@ from ombud.domain.files import Upload
 from ombud.domain.incidents import Incident
 from ombud.domain.ledger import LedgerDraft, LedgerEntry
 from ombud.domain.lifecycle import LifecycleStage
+from ombud.domain.notifications import Mail, OutboxItem
 from ombud.domain.remedies import Case, CaseAttachment, CaseMessage, CaseState
 from ombud.domain.revisions import Revision, Transition
 from ombud.domain.systems import (
@@ -217,6 +218,18 @@ class IncidentRepository(Protocol):
     def for_case(self, case_id: int) -> list[Incident]: ...
 
 
+class OutboxRepository(Protocol):
+    def add(self, mail: Mail, at: datetime) -> None: ...
+    def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]: ...
+    def mark_sent(self, item_id: int, at: datetime) -> None: ...
+    def mark_failed(self, item_id: int, error: str, retry_at: datetime) -> None: ...
+    def recent(self, pending_only: bool, limit: int) -> list[OutboxItem]: ...
+
+
+class Mailer(Protocol):
+    def send(self, mails: list[Mail]) -> list[str | None]: ...
+
+
 class LedgerRepository(Protocol):
     def append(self, draft: LedgerDraft, at: datetime) -> LedgerEntry: ...
     def iter_entries(self) -> Iterator[LedgerEntry]: ...
@@ -236,6 +249,7 @@ class UnitOfWork(Protocol):
     evidence: EvidenceRepository
     cases: CaseRepository
     incidents: IncidentRepository
+    outbox: OutboxRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

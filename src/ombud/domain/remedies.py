@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ CONTACT_MAX = 320
 REFERENCE_MAX = 200
 MESSAGE_MAX = 5_000
 # Codes people read out and type: no 0/O, 1/I/L.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
@@ -192,7 +194,7 @@ def validate_report(report: PublicReport) -> dict[str, str]:
         problems["description"] = f"At most {DESCRIPTION_MAX} characters."
     if len(report.contact) > CONTACT_MAX:
         problems["contact"] = f"At most {CONTACT_MAX} characters."
-    elif report.contact and ("@" not in report.contact or " " in report.contact.strip()):
+    elif report.contact and not _EMAIL.fullmatch(report.contact.strip()):
         problems["contact"] = "Leave this empty, or give an e-mail address for news."
     if len(report.decision_reference) > REFERENCE_MAX:
         problems["decision_reference"] = f"At most {REFERENCE_MAX} characters."

@@ -16,6 +16,12 @@ from typing import Any
 from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.files import Upload, check_file
 from ombud.domain.ledger import LedgerAction
+from ombud.domain.notifications import (
+    Mail,
+    to_handlers,
+    to_reporter_changed,
+    to_reporter_received,
+)
 from ombud.domain.ports import Clock, PageResult, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.remedies import (
     ATTACHMENT_TYPES,
@@ -66,9 +72,45 @@ class RemediesService(Service):
         uow_factory: UnitOfWorkFactory,
         clock: Clock = utcnow,
         limits: AttachmentLimits | None = None,
+        base_url: str = "http://127.0.0.1:8000",
     ) -> None:
         super().__init__(uow_factory, clock)
         self.limits = limits or AttachmentLimits()
+        self.base_url = base_url.rstrip("/")
+
+    # -- e-mail, queued in the same transaction as the change it reports ---------
+
+    def _queue(self, uow: UnitOfWork, mails: list[Mail], now: datetime) -> None:
+        for mail in mails:
+            uow.outbox.add(mail, now)
+
+    @staticmethod
+    def _handler_emails(uow: UnitOfWork, org_id: int) -> list[str]:
+        org = get_org(uow, org_id)
+        return [
+            user.email
+            for user, role in uow.users.members_of(org_id)
+            if user.is_active
+            and is_allowed(
+                Principal(user.id, user.email, {org.id: role}, {org.id: org.kind}),
+                Action.CASE_HANDLE,
+                org_ref(org),
+            )
+        ]
+
+    @staticmethod
+    def _overseer_emails(uow: UnitOfWork, org_id: int) -> list[str]:
+        return [
+            user.email
+            for body in uow.organisations.overseers_of(org_id)
+            for user, _ in uow.users.members_of(body.id)
+            if user.is_active
+        ]
+
+    @staticmethod
+    def _system_name(uow: UnitOfWork, case: Case) -> str:
+        system = uow.systems.get(case.system_id)
+        return system.details.name if system else ""
 
     def _check_uploads(self, uploads: Sequence[Upload], already: int = 0) -> list[str]:
         problems = attachment_problems(uploads, self.limits, already)
@@ -147,6 +189,18 @@ class RemediesService(Service):
                 },
                 actor_label=REPORTER,
             )
+            name = system.details.name
+            self._queue(
+                uow,
+                to_reporter_received(case, name, f"{self.base_url}/follow/{code}/{secret}")
+                + to_handlers(
+                    self._handler_emails(uow, case.organisation_id),
+                    case,
+                    self.base_url,
+                    f'new {case.kind.value.replace("_", " ")} about "{name}"',
+                ),
+                now,
+            )
             uow.commit()
         return Receipt(code, secret)
 
@@ -201,6 +255,19 @@ class RemediesService(Service):
                 case.organisation_id,
                 after={"message_from": REPORTER, **({"attachments": files} if files else {})},
                 actor_label=REPORTER,
+            )
+            assignee = uow.users.get(locked.assigned_to) if locked.assigned_to else None
+            self._queue(
+                uow,
+                to_handlers(
+                    [assignee.email]
+                    if assignee and assignee.is_active
+                    else self._handler_emails(uow, case.organisation_id),
+                    locked,
+                    self.base_url,
+                    "the person added information",
+                ),
+                now,
             )
             uow.commit()
 
@@ -329,6 +396,15 @@ class RemediesService(Service):
                 before={"state": before.value},
                 after={"state": target.value},
             )
+            mails = to_reporter_changed(case, self._system_name(uow, case), self.base_url, message)
+            if target is CaseState.ESCALATED:
+                mails += to_handlers(
+                    self._overseer_emails(uow, case.organisation_id),
+                    case,
+                    self.base_url,
+                    f"escalated to you by {org.name}",
+                )
+            self._queue(uow, mails, now)
             uow.commit()
             return case
 
@@ -381,6 +457,10 @@ class RemediesService(Service):
                 org.id,
                 after={"assigned_to": reviewer_email},
             )
+            if found[0].id != actor.user_id:
+                self._queue(
+                    uow, to_handlers([found[0].email], case, self.base_url, "assigned to you"), now
+                )
             uow.commit()
             return case
 
@@ -410,6 +490,18 @@ class RemediesService(Service):
                 case.organisation_id,
                 after={"state": "escalated", "by": REPORTER},
                 actor_label=REPORTER,
+            )
+            self._queue(
+                uow,
+                to_reporter_changed(locked, self._system_name(uow, locked), self.base_url)
+                + to_handlers(
+                    self._overseer_emails(uow, case.organisation_id)
+                    + self._handler_emails(uow, case.organisation_id),
+                    locked,
+                    self.base_url,
+                    "escalated by the person: the deadline had passed",
+                ),
+                now,
             )
             uow.commit()
 
@@ -448,4 +540,10 @@ class RemediesService(Service):
                 case.organisation_id,
                 after={"note": "internal" if internal else "to reporter"},
             )
+            if not internal:
+                self._queue(
+                    uow,
+                    to_reporter_changed(case, self._system_name(uow, case), self.base_url, text),
+                    now,
+                )
             uow.commit()

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from ombud import __version__
 from ombud.bootstrap import Container, bootstrap
 from ombud.web.api.v1 import create_api
+from ombud.web.background import Periodic, lifespan_with
 from ombud.web.deps import RateLimits, csrf_protect
 from ombud.web.errors import install_page_handlers
 from ombud.web.pages import (
@@ -34,6 +35,16 @@ def create_app(container: Container | None = None) -> FastAPI:
     container = container or bootstrap()
     container.settings.check_safe()
     logging.basicConfig(level=logging.INFO)
+    c = container
+
+    def jobs() -> list[Periodic]:
+        found = []
+        if c.notifications.enabled:
+            found.append(
+                Periodic("mail", c.notifications.send_pending, c.settings.mail_interval_seconds)
+            )
+        return found
+
     app = FastAPI(
         title="ombud",
         version=__version__,
@@ -41,6 +52,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         debug=False,
+        lifespan=lifespan_with(jobs),
     )
     app.state.container = container
     app.state.rate_limits = RateLimits()

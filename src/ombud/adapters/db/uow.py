@@ -10,6 +10,7 @@ from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRe
 from ombud.adapters.db.cases import SqlCaseRepository
 from ombud.adapters.db.engine import Engines
 from ombud.adapters.db.incidents import SqlIncidentRepository
+from ombud.adapters.db.outbox import SqlOutboxRepository
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
     SqlLedgerRepository,
@@ -25,6 +26,7 @@ from ombud.domain.ports import (
     IncidentRepository,
     LedgerRepository,
     OrganisationRepository,
+    OutboxRepository,
     SystemRepository,
     UnitOfWork,
     UserRepository,
@@ -43,6 +45,7 @@ class SqlUnitOfWork:
     evidence: EvidenceRepository
     cases: CaseRepository
     incidents: IncidentRepository
+    outbox: OutboxRepository
 
     def __init__(self, engines: Engines, readonly: bool = False) -> None:
         self._engines = engines
@@ -64,6 +67,7 @@ class SqlUnitOfWork:
         self.evidence = SqlEvidenceRepository(conn)
         self.cases = SqlCaseRepository(conn)
         self.incidents = SqlIncidentRepository(conn)
+        self.outbox = SqlOutboxRepository(conn)
         return self
 
     def __exit__(
