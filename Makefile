@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export OMBUD_DATA_DIR ?= $(CURDIR)/var
 export OMBUD_PORT ?= 8000
 
-.PHONY: run test lint bench demo install chromium postgres clean migrate sysdeps
+.PHONY: run test lint bench demo install chromium postgres clean migrate sysdeps messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,3 +63,10 @@ bench: install postgres
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
+
+## messages: extract the public texts into messages.pot and update every catalogue
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -o src/ombud/resources/locale/messages.pot \
+	  --no-location --sort-output --project ombud --version 0.1 .
+	$(BIN)/pybabel update -i src/ombud/resources/locale/messages.pot \
+	  -d src/ombud/resources/locale --no-location --no-fuzzy-matching

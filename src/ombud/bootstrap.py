@@ -10,6 +10,7 @@ from ombud.adapters.db import migrate
 from ombud.adapters.db.engine import Engines, make_engines
 from ombud.adapters.db.uow import SqlUnitOfWorkFactory
 from ombud.adapters.demo_data import read_demo_data
+from ombud.adapters.i18n import Catalogues, available_languages
 from ombud.adapters.mail import SmtpMailer
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
@@ -78,6 +79,7 @@ class Container:
     notices: NoticeService
     incidents: IncidentService
     notifications: NotificationService
+    i18n: Catalogues
 
     def close(self) -> None:
         self.engines.dispose()
@@ -108,7 +110,9 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     engines = make_engines(settings.resolved_database_url)
     uow = SqlUnitOfWorkFactory(engines)
     hasher = Argon2PasswordHasher(fast=fast_password_hashing)
-    accounts = AccountsService(uow, hasher, session_hours=settings.session_hours)
+    accounts = AccountsService(
+        uow, hasher, session_hours=settings.session_hours, languages=available_languages()
+    )
     register = RegisterService(uow)
     catalogue, rules, requirements = shipped_catalogue()
     public_register = PublicRegisterService(uow)
@@ -122,6 +126,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         base_url=settings.base_url,
     )
     incidents = IncidentService(uow)
+    catalogues = Catalogues()
     assessments = AssessmentsService(
         uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()
     )
@@ -138,7 +143,8 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         compliance=ComplianceService(uow, catalogue, rules, requirements),
         assessments=assessments,
         remedies=remedies,
-        notices=NoticeService(public_register, Reports()),
+        notices=NoticeService(public_register, Reports(), catalogues.negotiate),
+        i18n=catalogues,
         incidents=incidents,
         notifications=NotificationService(
             uow,

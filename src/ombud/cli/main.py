@@ -157,6 +157,19 @@ def org_list() -> None:
     out.print(table)
 
 
+@org_app.command("languages")
+@handles_errors
+def org_languages(
+    org: str,
+    languages: Annotated[str, typer.Argument(help="Codes, the default first: en,fr")],
+) -> None:
+    """Set the languages of ORG's public AI notices (coe-fc:15.2)."""
+    c = container()
+    target = c.accounts.get_organisation(org)
+    done = c.accounts.set_notice_languages(SYSTEM_PRINCIPAL, target.id, languages)
+    out.print(f"AI notices of {done.name}: {', '.join(done.notice_languages)}")
+
+
 @org_app.command("member")
 @handles_errors
 def org_member(org: str, email: str, role: Role) -> None:

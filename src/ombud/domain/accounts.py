@@ -27,6 +27,30 @@ class Organisation:
     kind: OrganisationKind
     country: str
     created_at: datetime
+    # Languages of the public AI notices (coe-fc:15.2); the first is the default.
+    notice_languages: tuple[str, ...] = ("en",)
+
+
+def parse_languages(
+    raw: str | list[str] | tuple[str, ...], available: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Language codes as a tuple, validated against the available catalogues; ValueError
+    names the unknown code."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    codes: list[str] = []
+    for item in items:
+        code = item.strip().lower().replace("_", "-")
+        if not code:
+            continue
+        if code not in available:
+            raise ValueError(
+                f"'{code[:20]}' is not an available language (available: {', '.join(available)})."
+            )
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise ValueError("Choose at least one language.")
+    return tuple(codes)
 
 
 @dataclass(frozen=True)

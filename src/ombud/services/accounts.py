@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from ombud.domain.access import Action, OrganisationKind, Principal, Role
@@ -16,6 +16,7 @@ from ombud.domain.accounts import (
     ApiToken,
     Organisation,
     User,
+    parse_languages,
     slugify,
     validate_email,
     validate_password,
@@ -72,8 +73,10 @@ class AccountsService(Service):
         hasher: PasswordHasher,
         session_hours: int = 8,
         clock: Clock = utcnow,
+        languages: tuple[str, ...] = ("en",),
     ) -> None:
         super().__init__(uow_factory, clock)
+        self.languages = languages  # those with a message catalogue
         self.hasher = hasher
         self.session_lifetime = timedelta(hours=session_hours)
         self._dummy_hash = hasher.hash(_DUMMY_PASSWORD)
@@ -170,6 +173,33 @@ class AccountsService(Service):
         if org is None:
             raise NotFound(f"Organisation '{ref}' does not exist.")
         return org
+
+    def set_notice_languages(
+        self, actor: Principal, org_id: int, raw: str | list[str] | tuple[str, ...]
+    ) -> Organisation:
+        """The languages of the organisation's public AI notices (its admins or a platform
+        admin); the first is the default."""
+        try:
+            languages = parse_languages(raw, self.languages)
+        except ValueError as exc:
+            raise Invalid.from_fields({"notice_languages": str(exc)}) from None
+        with self.uow_factory() as uow:
+            org = get_org(uow, org_id, lock=True)
+            if not actor.is_superuser:
+                authorize(actor, Action.MEMBERS_MANAGE, org)
+            uow.organisations.set_notice_languages(org.id, languages)
+            self._record(
+                uow,
+                actor,
+                LedgerAction.UPDATE,
+                "organisation",
+                org.id,
+                org.id,
+                before={"notice_languages": list(org.notice_languages)},
+                after={"notice_languages": list(languages)},
+            )
+            uow.commit()
+        return replace(org, notice_languages=languages)
 
     def grant_jurisdiction(self, actor: Principal, oversight_ref: str, org_ref: str) -> None:
         """Give an oversight body or parliament read access to an organisation's records."""

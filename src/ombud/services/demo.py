@@ -89,6 +89,8 @@ class DemoService(Service):
                 raw.get("country", ""),
             )
             orgs[org.slug] = org.id
+            if raw.get("notice_languages"):
+                self.accounts.set_notice_languages(root, org.id, raw["notice_languages"])
         report.organisations = len(orgs)
         for raw in data.get("jurisdiction", []):
             for slug in raw["organisations"]:

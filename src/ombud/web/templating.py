@@ -33,6 +33,9 @@ from ombud.web.security import (
 )
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.add_extension("jinja2.ext.i18n")
+# English unless a page passes its language's gettext (the public AI notice does).
+TEMPLATES.env.install_null_translations(newstyle=False)  # type: ignore[attr-defined]
 FLASH_COOKIE = "ombud_flash"
 
 LABELS: dict[str, dict[str, str]] = {
@@ -138,6 +141,12 @@ TEMPLATES.env.filters.update(
 
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
+
+
+def render_fragment(template: str, context: dict[str, Any]) -> str:
+    """A piece of HTML as text (e.g. a snippet to copy), escaped like any page."""
+    html: str = TEMPLATES.env.get_template(template).render(**context)
+    return html
 
 
 def render(

@@ -78,6 +78,7 @@ def _org(row: Row[Any]) -> Organisation:
         kind=OrganisationKind(m["kind"]),
         country=m["country"],
         created_at=m["created_at"],
+        notice_languages=tuple(x for x in (m["notice_languages"] or "en").split(",") if x),
     )
 
 
@@ -123,6 +124,13 @@ class SqlOrganisationRepository:
             .returning(organisations.c.id)
         ).scalar_one()
         return Organisation(org_id, name, slug, kind, country, at)
+
+    def set_notice_languages(self, org_id: int, languages: tuple[str, ...]) -> None:
+        self.conn.execute(
+            update(organisations)
+            .where(organisations.c.id == org_id)
+            .values(notice_languages=",".join(languages))
+        )
 
     def get(self, org_id: int, for_update: bool = False) -> Organisation | None:
         q = select(organisations).where(organisations.c.id == org_id)
@@ -398,6 +406,7 @@ _ORG_COLS = [
     organisations.c.kind.label("org_kind"),
     organisations.c.country.label("org_country"),
     organisations.c.created_at.label("org_created_at"),
+    organisations.c.notice_languages.label("org_notice_languages"),
 ]
 
 
@@ -410,6 +419,7 @@ def _listing(row: Row[Any]) -> SystemListing:
         kind=OrganisationKind(m["org_kind"]),
         country=m["org_country"],
         created_at=m["org_created_at"],
+        notice_languages=tuple(x for x in (m["org_notice_languages"] or "en").split(",") if x),
     )
     return SystemListing(_system(m), org)
 

@@ -8,12 +8,15 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ombud.adapters.i18n import Catalogues
 from ombud.domain.assessments import Option
 
 _ENV = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
     autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
 )
+_ENV.install_null_translations(newstyle=False)  # type: ignore[attr-defined]
 
 
 def _labels(options: Iterable[Option], value: Any) -> Any:
@@ -32,4 +35,6 @@ def assessment_html(context: dict[str, Any]) -> str:
 
 
 def notice_html(context: dict[str, Any]) -> str:
-    return _ENV.get_template("notice.html").render(**context)
+    """The printable notice in ``context['lang']`` (default English)."""
+    lang = str(context.get("lang", "en"))
+    return _ENV.get_template("notice.html").render(**{**Catalogues().context(lang), **context})

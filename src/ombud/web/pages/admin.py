@@ -45,6 +45,8 @@ def members(
             "members": c.accounts.members(principal, current.id),
             "invitation": None,
             "errors": {},
+            "languages": c.i18n.available(),
+            "lang_name": c.i18n.context("en")["lang_name"],
         },
     )
 
@@ -87,8 +89,26 @@ async def invite(request: Request, c: ContainerDep, principal: PagePrincipal) ->
             "invitation": invitation,
             "errors": errors,
             "email": text(form, "email"),
+            "languages": c.i18n.available(),
+            "lang_name": c.i18n.context("en")["lang_name"],
         },
         422 if errors else 200,
+    )
+
+
+@router.post("/members/{org_id}/languages")
+async def notice_languages(
+    request: Request, org_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    chosen = [v for v in form.getlist("languages") if isinstance(v, str)]
+    default = text(form, "default")
+    ordered = ([default] if default in chosen else []) + [v for v in chosen if v != default]
+    org = c.accounts.set_notice_languages(principal, org_id, ordered)
+    return redirect(
+        request,
+        f"/admin/members?org={org_id}",
+        f"AI notices of {org.name}: {', '.join(org.notice_languages)}.",
     )
 
 

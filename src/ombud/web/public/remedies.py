@@ -4,9 +4,9 @@ published system, and follow the case with its tracking code and key (no account
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
@@ -20,7 +20,7 @@ from ombud.web.deps import ContainerDep, client_address
 from ombud.web.errors import error_body
 from ombud.web.forms import required_choice, text
 from ombud.web.security import FORM_TOKEN_FIELD, form_token, form_token_problem
-from ombud.web.templating import redirect, render
+from ombud.web.templating import redirect, render, render_fragment
 
 router = APIRouter()
 
@@ -196,38 +196,61 @@ def _page_url(request: Request, system_id: int) -> str:
     return f"{str(request.base_url).rstrip('/')}/register/{system_id}"
 
 
+LangQuery = Annotated[str | None, Query(max_length=10, pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")]
+
+
+def _language(request: Request, c: Container, system_id: int, lang: str | None) -> str:
+    chosen, _ = c.notices.language(system_id, lang, request.headers.get("accept-language", ""))
+    return chosen
+
+
 @router.get("/register/{system_id:int}/notice", response_class=HTMLResponse)
-def notice(request: Request, system_id: int, c: ContainerDep) -> Response:
+def notice(request: Request, system_id: int, c: ContainerDep, lang: LangQuery = None) -> Response:
+    """The AI notice in a language the organisation offers (?lang=, or Accept-Language)."""
     listing = c.public_register.get(system_id)
+    chosen = _language(request, c, system_id, lang)
     url = _page_url(request, system_id)
-    snippet = (
-        f'<p class="ai-notice">You are dealing with an AI system: '
-        f'{listing.system.details.name}. <a href="{url}/notice">What it does, who is '
-        f"responsible, how to ask for a human review or complain</a>.</p>"
-    )
-    return render(
+    words = c.i18n.context(chosen)
+    snippet = render_fragment("remedies/_snippet.html", {**words, "s": listing.system, "url": url})
+    response = render(
         request,
         "remedies/notice.html",
         {
+            **words,
             "s": listing.system,
             "org": listing.organisation,
-            "qr": c.notices.qr_svg(system_id, url + "/notice"),
+            "qr": c.notices.qr_svg(system_id, f"{url}/notice?lang={chosen}"),
             "snippet": snippet,
+            "languages": listing.organisation.notice_languages,
         },
     )
+    response.headers["Content-Language"] = chosen
+    response.headers["Vary"] = "Accept-Language"
+    return response
 
 
 @router.get("/register/{system_id:int}/notice.svg")
-def notice_qr(request: Request, system_id: int, c: ContainerDep) -> Response:
-    svg = c.notices.qr_svg(system_id, _page_url(request, system_id) + "/notice")
+def notice_qr(
+    request: Request, system_id: int, c: ContainerDep, lang: LangQuery = None
+) -> Response:
+    chosen = _language(request, c, system_id, lang)
+    svg = c.notices.qr_svg(system_id, f"{_page_url(request, system_id)}/notice?lang={chosen}")
     return Response(svg, media_type="image/svg+xml")
 
 
 @router.get("/register/{system_id:int}/notice.pdf")
-async def notice_pdf(request: Request, system_id: int, c: ContainerDep) -> Response:
-    pdf = await run_in_threadpool(c.notices.notice_pdf, system_id, _page_url(request, system_id))
+async def notice_pdf(
+    request: Request, system_id: int, c: ContainerDep, lang: LangQuery = None
+) -> Response:
+    chosen = _language(request, c, system_id, lang)
+    pdf = await run_in_threadpool(
+        c.notices.notice_pdf, system_id, _page_url(request, system_id), chosen
+    )
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"content-disposition": f'attachment; filename="ai-notice-{system_id}.pdf"'},
+        headers={
+            "content-disposition": f'attachment; filename="ai-notice-{system_id}-{chosen}.pdf"',
+            "content-language": chosen,
+        },
     )

@@ -27,6 +27,7 @@ from ombud.web.api.v1.schemas import (
     MemberPage,
     MemberUpdate,
     MeOut,
+    NoticeLanguagesIn,
     OrganisationCreate,
     OrganisationOut,
     OrganisationPage,
@@ -154,6 +155,22 @@ def create_organisation(
 )
 def get_organisation(ref: PathOrgRef, c: ContainerDep, _principal: ApiPrincipal) -> OrganisationOut:
     return OrganisationOut.from_domain(c.accounts.get_organisation(ref))
+
+
+@router.put(
+    "/organisations/{ref}/notice-languages",
+    summary="Set the notice languages",
+    description="The languages of the organisation's public AI notices (coe-fc:15.2), from "
+    "those with a message catalogue; its admins or a platform administrator.",
+    responses=errors(404),
+)
+def set_notice_languages(
+    ref: PathOrgRef, body: NoticeLanguagesIn, c: ContainerDep, principal: ApiPrincipal
+) -> OrganisationOut:
+    org = c.accounts.get_organisation(ref)
+    return OrganisationOut.from_domain(
+        c.accounts.set_notice_languages(principal, org.id, body.languages)
+    )
 
 
 @router.get(

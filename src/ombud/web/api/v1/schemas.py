@@ -608,6 +608,13 @@ class OrganisationOut(DomainOut):
     kind: OrganisationKind
     country: str
     created_at: UtcDateTime
+    notice_languages: list[str] = Field(
+        description="Languages of its public AI notices (coe-fc:15.2); the first is the default."
+    )
+
+
+class NoticeLanguagesIn(RequestModel):
+    languages: list[str] = Field(min_length=1, max_length=20, examples=[["en", "fr"]])
 
 
 class OrganisationPage(PageOut[OrganisationOut]):
