@@ -26,6 +26,7 @@ PASSWORD = "correct horse battery"
 
 # Tables in an order that respects foreign keys, for emptying between tests.
 _TABLES = (
+    "assessment_audits",
     "outbox",
     "findings",
     "audit_runs",
@@ -61,6 +62,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "public_rate_limit": "off",
         "login_rate_limit": "off",
         "public_min_fill_seconds": 0,
+        "audit_workers": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

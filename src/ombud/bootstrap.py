@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ombud.adapters.audit_data import LocalAuditData
 from ombud.adapters.catalogue import load_catalogue
 from ombud.adapters.db import migrate
 from ombud.adapters.db.engine import Engines, make_engines
 from ombud.adapters.db.uow import SqlUnitOfWorkFactory
-from ombud.adapters.demo_data import read_demo_data
+from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
 from ombud.adapters.i18n import Catalogues, available_languages
 from ombud.adapters.mail import SmtpMailer
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
 from ombud.adapters.reports import Reports
+from ombud.adapters.reports.audit_plots import AuditPlots
 from ombud.adapters.rules import load_requirements, load_rules
 from ombud.adapters.templates import load_templates
 from ombud.adapters.yaml_schema import read_mapping_lines
@@ -26,6 +28,7 @@ from ombud.domain.instruments import Catalogue
 from ombud.domain.remedies import AttachmentLimits
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import AssessmentsService
+from ombud.services.audit_runs import AuditRunService
 from ombud.services.audits import AuditService
 from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
@@ -80,6 +83,7 @@ class Container:
     incidents: IncidentService
     notifications: NotificationService
     i18n: Catalogues
+    audit_runs: AuditRunService
 
     def close(self) -> None:
         self.engines.dispose()
@@ -127,6 +131,14 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     )
     incidents = IncidentService(uow)
     catalogues = Catalogues()
+    audit_runs = AuditRunService(
+        uow,
+        audit_service,
+        LocalAuditData(
+            settings.data_dir, settings.audit_data_root, settings.audit_upload_max_bytes
+        ),
+        AuditPlots(),
+    )
     assessments = AssessmentsService(
         uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()
     )
@@ -138,13 +150,23 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         register=register,
         public_register=public_register,
         ledger=LedgerService(uow),
-        demo=DemoService(accounts, register, read_demo_data, assessments, remedies, incidents),
+        demo=DemoService(
+            accounts,
+            register,
+            read_demo_data,
+            assessments,
+            remedies,
+            incidents,
+            audit_runs,
+            DEMO_AUDIT_DIR,
+        ),
         instruments=InstrumentsService(catalogue, requirements, OscalExporter()),
         compliance=ComplianceService(uow, catalogue, rules, requirements),
         assessments=assessments,
         remedies=remedies,
         notices=NoticeService(public_register, Reports(), catalogues.negotiate),
         i18n=catalogues,
+        audit_runs=audit_runs,
         incidents=incidents,
         notifications=NotificationService(
             uow,

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     smtp_from: str = "ombud <noreply@localhost>"
     smtp_timeout: float = Field(default=10.0, gt=0, le=120)
     mail_interval_seconds: float = Field(default=10.0, ge=0.1, le=3600)
+    # Bias audits from the web: uploads up to this size; server paths only under this root.
+    audit_upload_max_bytes: int = Field(default=2_000_000_000, ge=1_000)
+    audit_data_root: Path | None = None
+    audit_workers: int = Field(default=1, ge=0, le=8)  # background threads in the server
     # A public form sent sooner than this after it was served is refused (bots).
     public_min_fill_seconds: float = Field(default=2.0, ge=0, le=600)
 

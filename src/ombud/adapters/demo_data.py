@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+# The shipped demo audit data (generated, with a known injected bias: see its README).
+DEMO_AUDIT_DIR = str(Path(__file__).resolve().parents[1] / "resources" / "demo" / "audit")
 
 
 def read_demo_data() -> dict[str, Any]:

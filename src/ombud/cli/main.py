@@ -157,6 +157,27 @@ def org_list() -> None:
     out.print(table)
 
 
+@app.command("worker")
+@handles_errors
+def worker(
+    once: Annotated[bool, typer.Option(help="Run what is queued, then stop.")] = False,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between looks.")] = 1.0,
+) -> None:
+    """Run queued bias audits (and send e-mail) outside the server."""
+    import time
+
+    c = container()
+    while True:
+        ran = c.audit_runs.run_pending(100 if once else 1)
+        sent = c.notifications.send_pending()
+        if ran or sent.sent:
+            out.print(f"audits run: {ran}; e-mails sent: {sent.sent}")
+        if once:
+            return
+        if not ran:
+            time.sleep(interval)
+
+
 @org_app.command("languages")
 @handles_errors
 def org_languages(

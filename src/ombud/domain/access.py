@@ -77,6 +77,7 @@ class Action(enum.StrEnum):
     SYSTEM_DELETE = "system.delete"
     CASE_HANDLE = "case.handle"
     INCIDENT_RECORD = "incident.record"
+    AUDIT_RUN = "audit.run"
     ASSESSMENT_EDIT = "assessment.edit"
     ASSESSMENT_SIGN = "assessment.sign"
     LEDGER_READ = "ledger.read"
@@ -105,6 +106,7 @@ POLICY: Mapping[Action, Rule] = {
     Action.SYSTEM_CLASSIFY_RISK: Rule(frozenset({Role.ASSESSOR, Role.APPROVER, Role.ADMIN})),
     Action.SYSTEM_DELETE: Rule(frozenset({Role.ADMIN})),
     Action.CASE_HANDLE: Rule(frozenset({Role.EDITOR, Role.APPROVER, Role.ADMIN})),
+    Action.AUDIT_RUN: Rule(frozenset({Role.EDITOR, Role.ASSESSOR, Role.APPROVER, Role.ADMIN})),
     Action.INCIDENT_RECORD: Rule(
         frozenset({Role.EDITOR, Role.ASSESSOR, Role.APPROVER, Role.ADMIN})
     ),

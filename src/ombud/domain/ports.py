@@ -6,7 +6,7 @@ wires them in. Services and domain never import an adapter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -15,6 +15,7 @@ from typing import Generic, Protocol, TypeVar
 from ombud.domain.access import OrganisationKind, Role
 from ombud.domain.accounts import ApiToken, Membership, Organisation, User, WebSession
 from ombud.domain.assessments import Assessment, Comment, EvidenceFile, RedLineDecision
+from ombud.domain.audit_runs import AuditRun
 from ombud.domain.files import Upload
 from ombud.domain.incidents import Incident
 from ombud.domain.ledger import LedgerDraft, LedgerEntry
@@ -231,6 +232,28 @@ class Mailer(Protocol):
     def send(self, mails: list[Mail]) -> list[str | None]: ...
 
 
+class AuditRunRepository(Protocol):
+    def add(self, run: AuditRun) -> AuditRun: ...
+    def get(self, run_id: int, for_update: bool = False) -> AuditRun | None: ...
+    def save(self, run: AuditRun) -> None: ...
+    def progress(self, run_id: int, progress: float, message: str, lease: datetime) -> None: ...
+    def claim_next(self, now: datetime, lease: timedelta) -> AuditRun | None: ...
+    def for_system(self, system_id: int) -> list[AuditRun]: ...
+    def done_purposes(self, system_ids: list[int]) -> dict[int, frozenset[str]]: ...
+    def latest_published(self, system_id: int) -> AuditRun | None: ...
+    def cite(self, assessment_id: int, run_id: int, by: str, at: datetime) -> bool: ...
+    def cited_in(self, assessment_id: int) -> list[AuditRun]: ...
+
+
+class AuditData(Protocol):
+    """Where the data of audits lives (uploads, and paths on the server)."""
+
+    def save_upload(
+        self, name: str, chunks: AsyncIterator[bytes]
+    ) -> Awaitable[tuple[str, str]]: ...
+    def server_path(self, raw: str) -> str: ...
+
+
 class LedgerRepository(Protocol):
     def append(self, draft: LedgerDraft, at: datetime) -> LedgerEntry: ...
     def iter_entries(self) -> Iterator[LedgerEntry]: ...
@@ -251,6 +274,7 @@ class UnitOfWork(Protocol):
     cases: CaseRepository
     incidents: IncidentRepository
     outbox: OutboxRepository
+    audit_runs: AuditRunRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -104,6 +104,7 @@ class ComplianceService(Service):
         found = uow.assessments.for_systems(system_ids)
         decisions = uow.assessments.decisions_for_systems(system_ids)
         incidents = uow.incidents.for_systems(system_ids)
+        audits = uow.audit_runs.done_purposes(system_ids)
         out: dict[int, dict[str, Any]] = {}
         for sid in system_ids:
             signed = current_templates(found.get(sid, []), now)
@@ -111,6 +112,8 @@ class ComplianceService(Service):
                 "signed_assessments": signed,
                 "red_line_decisions": frozenset(d.rule_id for d in decisions.get(sid, [])),
                 INCIDENT_FACTS: IncidentTally.of(incidents.get(sid, [])),
+                # finished bias audits: '*' and their purposes (pre_deployment, monitoring)
+                "bias_audits": frozenset({"*"}) | audits[sid] if sid in audits else frozenset(),
             }
         return out
 

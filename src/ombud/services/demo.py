@@ -14,6 +14,7 @@ from typing import Any
 
 from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.domain.assessments import RedLineDecisionKind
+from ombud.domain.audit_runs import Purpose, RunRequest, RunState
 from ombud.domain.incidents import IncidentDraft, Severity
 from ombud.domain.lifecycle import LIVE_STAGES, LifecycleStage
 from ombud.domain.ports import SystemFilter
@@ -22,6 +23,7 @@ from ombud.domain.systems import AISystem, PublicationState, RiskLevel, SystemDe
 from ombud.errors import Invalid
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import RED_LINE_SCREENING, AssessmentsService
+from ombud.services.audit_runs import AuditRunService
 from ombud.services.common import Service
 from ombud.services.incidents import IncidentService
 from ombud.services.register import RegisterService
@@ -46,6 +48,9 @@ class DemoReport:
     users: list[DemoUser] = field(default_factory=list)
 
 
+PRE_DEPLOYMENT_TESTING = "urn:ombud:template:pre-deployment-testing"
+
+
 class DemoService(Service):
     def __init__(
         self,
@@ -55,6 +60,8 @@ class DemoService(Service):
         assessments: AssessmentsService | None = None,
         remedies: RemediesService | None = None,
         incidents: IncidentService | None = None,
+        audit_runs: AuditRunService | None = None,
+        audit_data_dir: str = "",
     ) -> None:
         super().__init__(register.uow_factory, register.clock)
         self.accounts = accounts
@@ -63,6 +70,8 @@ class DemoService(Service):
         self.assessments = assessments
         self.remedies = remedies
         self.incidents = incidents
+        self.audit_runs = audit_runs
+        self.audit_data_dir = audit_data_dir
         self._signers: dict[int, Principal] = {}
 
     def is_empty(self) -> bool:
@@ -119,7 +128,41 @@ class DemoService(Service):
             self._load_system(actor, org_id, raw)
             report.systems += 1
         self._cases(data.get("cases", []), actors)
+        self._audits(data.get("audits", []), actors)
         return report
+
+    def _audits(self, audits: list[dict[str, Any]], actors: dict[int, Principal]) -> None:
+        """Bias audits of shipped demo data, run now (not through the worker), cited in a
+        pre-deployment testing record and, if asked, summarised on the public register."""
+        if self.audit_runs is None or self.assessments is None:
+            return
+        for raw in audits:
+            system = self._published_system(raw["system"])
+            actor = actors.get(system.organisation_id) or self._admin_of(system.organisation_id)
+            rr = RunRequest(
+                label=raw["label"],
+                groups=tuple(raw["groups"]),
+                prediction=raw.get("prediction"),
+                score=raw.get("score"),
+                threshold=raw.get("threshold"),
+                intersect=bool(raw.get("intersect", False)),
+                references=dict(raw.get("references", {})),
+                purpose=Purpose(raw.get("purpose", "pre_deployment")),
+            )
+            path = f"{self.audit_data_dir}/{raw['data']}"
+            run = self.audit_runs.request(actor, system.id, rr, path, raw["data"])
+            while self.audit_runs.run_pending(1):
+                pass
+            done, _ = self.audit_runs.get(actor, run.id)
+            if done.state is not RunState.DONE:
+                raise Invalid(f"Demo audit of {raw['system']!r} failed: {done.error}")
+            if raw.get("publish"):
+                self.audit_runs.set_published(
+                    self._signer(system.organisation_id, actor), run.id, True
+                )
+            if raw.get("cite_in_testing_record"):
+                record = self.assessments.start(actor, system.id, PRE_DEPLOYMENT_TESTING)
+                self.audit_runs.cite(actor, record.id, run.id)
 
     def _cases(self, cases: list[dict[str, Any]], actors: dict[int, Principal]) -> None:
         """Reports from the public, moved along their states by the organisation."""

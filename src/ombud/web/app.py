@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -17,6 +18,7 @@ from ombud.web.errors import install_page_handlers
 from ombud.web.pages import (
     admin,
     assessments,
+    audits,
     auth,
     cases,
     compliance,
@@ -26,6 +28,9 @@ from ombud.web.pages import (
 )
 from ombud.web.public import instruments, register, remedies
 from ombud.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+
+# Audit data may be large: these paths get their own body limit.
+AUDIT_UPLOAD_PATH = re.compile(r"^(/api/v1)?/systems/\d+/audits(/upload)?$")
 
 STATIC = Path(__file__).parent / "static"
 
@@ -43,6 +48,10 @@ def create_app(container: Container | None = None) -> FastAPI:
             found.append(
                 Periodic("mail", c.notifications.send_pending, c.settings.mail_interval_seconds)
             )
+        found += [
+            Periodic(f"audits-{n}", c.audit_runs.run_pending, 1.0)
+            for n in range(c.settings.audit_workers)
+        ]
         return found
 
     app = FastAPI(
@@ -68,6 +77,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(remedies.router, dependencies=csrf)
     app.include_router(cases.router, dependencies=csrf)
     app.include_router(incidents.router, dependencies=csrf)
+    app.include_router(audits.router, dependencies=csrf)
     app.include_router(instruments.router)
     app.include_router(compliance.router)
 
@@ -76,5 +86,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.add_middleware(SecurityHeadersMiddleware, hsts=container.settings.secure_cookies)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=container.settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=container.settings.max_body_bytes,
+        overrides=[(AUDIT_UPLOAD_PATH, container.settings.audit_upload_max_bytes)],
+    )
     return app

@@ -471,3 +471,23 @@ outbox = Table(
     Column("last_error", Text, nullable=False, default=""),
     Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
 )
+
+# An audit cited in an assessment (e.g. the pre-deployment testing record).
+assessment_audits = Table(
+    "assessment_audits",
+    metadata,
+    Column(
+        "assessment_id",
+        BigId,
+        ForeignKey("assessments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "audit_run_id",
+        BigId,
+        ForeignKey("audit_runs.id", ondelete="RESTRICT"),
+        primary_key=True,
+    ),
+    Column("cited_by", String(320), nullable=False),
+    Column("cited_at", DateTime, nullable=False),
+)

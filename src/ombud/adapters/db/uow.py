@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Connection
 
 from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRepository
+from ombud.adapters.db.audit_runs import SqlAuditRunRepository
 from ombud.adapters.db.cases import SqlCaseRepository
 from ombud.adapters.db.engine import Engines
 from ombud.adapters.db.incidents import SqlIncidentRepository
@@ -20,6 +21,7 @@ from ombud.adapters.db.repositories import (
 )
 from ombud.domain.ports import (
     AssessmentRepository,
+    AuditRunRepository,
     CaseRepository,
     CredentialRepository,
     EvidenceRepository,
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
     cases: CaseRepository
     incidents: IncidentRepository
     outbox: OutboxRepository
+    audit_runs: AuditRunRepository
 
     def __init__(self, engines: Engines, readonly: bool = False) -> None:
         self._engines = engines
@@ -68,6 +71,7 @@ class SqlUnitOfWork:
         self.cases = SqlCaseRepository(conn)
         self.incidents = SqlIncidentRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
+        self.audit_runs = SqlAuditRunRepository(conn)
         return self
 
     def __exit__(

@@ -88,6 +88,7 @@ def _page(
             "errors": errors or {},
             "message": message,
             "evidence": c.assessments.evidence(principal, assessment_id),
+            "audits": c.audit_runs.cited_in(principal, assessment_id),
         },
         status_code,
     )

@@ -133,5 +133,6 @@ def system_page(request: Request, system_id: int, c: ContainerDep) -> Response:
             "org": listing.organisation,
             "decisions": c.assessments.published_red_line_decisions(system_id),
             "incidents": c.incidents.public_for_system(system_id),
+            "audit": c.audit_runs.public_summary(system_id),
         },
     )

@@ -14,6 +14,7 @@ from ombud.bootstrap import Container
 from ombud.web.api.v1 import (
     accounts,
     assessments,
+    audits,
     incidents,
     instruments,
     ledger,
@@ -70,6 +71,7 @@ def create_api(container: Container, rate_limits: RateLimits) -> FastAPI:
         assessments.router,
         remedies.router,
         incidents.router,
+        audits.router,
     ):
         api.include_router(
             router, dependencies=[Depends(bearer_scheme)], responses=errors(401, 403, 422)
