@@ -15,10 +15,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ombud.bootstrap import Container, bootstrap
 from ombud.config import Environment, Settings
 from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
+
+# Two xdist workers share two cores with PostgreSQL and Chromium: input
+# generation can be slow under that load, which says nothing about the code.
+settings.register_profile("ombud", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ombud")
 
 PG_ADMIN_URL = os.environ.get("OMBUD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_SECRET = "test-secret-" + "x" * 40

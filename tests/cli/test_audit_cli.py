@@ -84,7 +84,7 @@ def test_the_json_document_has_every_documented_field(ombud, data, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text("utf-8"))
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "1.1"
     assert doc["rows"] == 5000
     (file,) = doc["data"]["files"]
     assert file["path"] == str(data)
@@ -211,3 +211,34 @@ def test_a_broken_population_file_is_named(ombud, data, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 2
     assert "is not valid YAML" in " ".join(result.output.split())
+
+
+def test_monitoring_windows_alerts_and_exit_code(ombud, tmp_path):
+    from tests.integration.test_audit_runs import write_timed
+
+    data = write_timed(tmp_path / "timed.parquet")
+    base = ["run", str(data), "--label", "label", "--prediction", "pred", "--group", "group",
+            "--reference", "group=A", "--time", "at", "--window", "month"]  # fmt: skip
+    out = tmp_path / "m.json"
+    ok = ombud(*base, "--alert", "FPR ratio outside [0.8, 1.25]", "--json", str(out))
+    assert ok.exit_code == 0, ok.output
+    assert "alert FPR ratio outside [0.8, 1.25]: group=B in 2026-03" in " ".join(ok.output.split())
+    doc = json.loads(out.read_text())
+    assert doc["schema_version"] == "1.1"
+    assert doc["windows"]["labels"] == ["2026-01", "2026-02", "2026-03"]
+    failed = ombud(*base, "--alert", "FPR ratio outside [0.8, 1.25]", "--fail-on-alert")
+    assert failed.exit_code == 3
+    quiet = ombud(*base, "--alert", "FPR ratio outside [0.1, 10]", "--fail-on-alert")
+    assert quiet.exit_code == 0
+    broken = ombud(*base, "--alert", "fpr ratio outside [2, 1]")
+    assert broken.exit_code != 0
+    assert "Alert rule 'fpr ratio outside [2, 1]': [2.0, 1.0] is empty." in broken.output
+    no_window = ombud(
+        "run", str(data), "--label", "label", "--prediction", "pred", "--group", "group",
+        "--alert", "fpr ratio below 0.8",
+    )  # fmt: skip
+    assert "Alert rules need a time window" in no_window.output
+    bad_window = ombud(*base[:-1], "fortnight")
+    assert "--window 'fortnight': use one of day, week, month, quarter, year" in bad_window.output
+    bad_time = ombud(*[a if a != "at" else "label" for a in base])
+    assert bad_time.exit_code != 0

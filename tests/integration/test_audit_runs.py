@@ -275,3 +275,60 @@ def test_plots_are_svg(svc, world, system):
         assert svc.plot(world[ASSESSOR], run.id, kind).lstrip().startswith("<?xml")
     with pytest.raises(NotFound):
         svc.plot(world[ASSESSOR], run.id, "pie")
+
+
+def write_timed(path: Path) -> Path:
+    """Three months; from March, group B's false positive rate triples."""
+    rng = np.random.default_rng(5)
+    n = 9000
+    month = rng.integers(1, 4, n)
+    group = rng.choice(["A", "B"], n, p=[0.6, 0.4])
+    label = rng.random(n) < 0.3
+    p = 0.15 + 0.5 * label + np.where((month == 3) & (group == "B"), 0.3, 0.0)
+    import datetime as dt
+
+    when = [dt.datetime(2026, int(m), 10) for m in month]
+    pq.write_table(
+        pa.table(
+            {"at": pa.array(when, pa.timestamp("s")), "group": group,
+             "label": label.astype(int), "pred": (rng.random(n) < p).astype(int)}
+        ),
+        path,
+    )  # fmt: skip
+    return path
+
+
+def test_a_monitoring_alert_opens_one_finding(svc, container, world, system, root):
+    write_timed(root / "timed.parquet")
+    rr = RunRequest(
+        label="label", groups=("group",), prediction="pred", references={"group": "A"},
+        purpose=Purpose.MONITORING, time_column="at", window="month",
+        alerts=("FPR ratio outside [0.8, 1.25]",),
+    )  # fmt: skip
+    with pytest.raises(Invalid) as err:
+        svc.request(
+            world[ASSESSOR],
+            system.id,
+            RunRequest(**{**rr.__dict__, "alerts": ("fpr bigger",)}),
+            "x",
+            "x",
+        )
+    assert "alerts" in err.value.field_messages()
+    run = _queue(svc, world, system, rr, "timed.parquet")
+    svc.run_pending()
+    done, _ = svc.get(world[ASSESSOR], run.id)
+    assert [b["window"] for b in done.result["alerts"]["breaches"]] == ["2026-03"]
+    (finding,) = svc.findings(world[ASSESSOR], system.id)
+    assert finding.title == "FPR ratio outside [0.8, 1.25] | group=B"
+    assert finding.state.value == "open"
+    again = svc.rerun(world[ASSESSOR], run.id)
+    svc.run_pending()
+    (same,) = svc.findings(world[ASSESSOR], system.id)  # updated, not duplicated
+    assert same.detail["runs"] == [run.id, again.id]
+    with pytest.raises(NotFound):
+        svc.resolve_finding(world["agency-admin@example.org"], same.id, "x")
+    with pytest.raises(Invalid):
+        svc.resolve_finding(world[ASSESSOR], same.id, "  ")
+    svc.resolve_finding(world[ASSESSOR], same.id, "Threshold recalibrated for all regions.")
+    assert svc.findings(world[ASSESSOR], system.id)[0].state.value == "resolved"
+    assert svc.findings(world["oversight-viewer@example.org"], system.id)[0].id == same.id

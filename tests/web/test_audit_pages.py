@@ -121,3 +121,45 @@ def test_audit_api(api, as_user, container, world, published, tmp_path):
         headers=other,
     )
     assert refused.status_code == 404
+
+
+def test_monitoring_from_the_page_opens_a_finding_on_the_system(
+    app_client, container, world, published, tmp_path
+):
+    from tests.integration.test_audit_runs import write_timed
+
+    data = write_timed(tmp_path / "t.parquet").read_bytes()
+    login(app_client, ASSESSOR)
+    token = csrf_from(app_client.get(f"/systems/{published.id}/audits").text)
+    form = {"csrf_token": token, "source": "upload", "label": "label", "prediction": "pred",
+            "groups": "group", "references": "group=A", "purpose": "monitoring",
+            "time_column": "at", "window": "month",
+            "alerts": "FPR ratio outside [0.8, 1.25]"}  # fmt: skip
+    bad = app_client.post(
+        f"/systems/{published.id}/audits",
+        data={**form, "alerts": "FPR ratio outside [0.8 1.25]"},
+        files={"file": ("t.parquet", data, "application/octet-stream")},
+    )
+    assert bad.status_code == 422
+    assert "end with &#39;outside [LOW, HIGH]&#39;" in bad.text
+    sent = app_client.post(
+        f"/systems/{published.id}/audits",
+        data=form,
+        files={"file": ("t.parquet", data, "application/octet-stream")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    container.audit_runs.run_pending()
+    report = app_client.get(sent.headers["location"]).text
+    assert "group=B in 2026-03" in report
+    system_page = app_client.get(f"/systems/{published.id}").text
+    assert "Open findings" in system_page
+    assert "FPR ratio outside [0.8, 1.25] | group=B" in system_page
+    finding = container.audit_runs.findings(world[ASSESSOR], published.id)[0]
+    done = app_client.post(
+        f"/findings/{finding.id}/resolve",
+        data={"csrf_token": csrf_from(system_page), "resolution": "Recalibrated."},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "Open findings" not in app_client.get(f"/systems/{published.id}").text

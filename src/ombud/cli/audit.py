@@ -22,6 +22,7 @@ from ombud.domain.audits import (
     DEFAULT_MIN_GROUP_SIZE,
     DEFAULT_REPLICATES,
     FOUR_FIFTHS,
+    WINDOW,
     AuditReport,
     AuditRequest,
     GroupResult,
@@ -30,7 +31,7 @@ from ombud.domain.audits import (
     display_value,
 )
 from ombud.errors import Invalid
-from ombud.services.audits import parse_population, parse_references
+from ombud.services.audits import parse_population, parse_references, parse_rules
 
 audit_app = typer.Typer(
     no_args_is_help=True,
@@ -45,6 +46,7 @@ HEADINGS = {
     Metric.FPR: "FPR",
     Metric.PPV: "PPV",
 }
+WATCHED = {"selection_rate": "Selection rate", "tpr": "TPR", "fpr": "FPR", "ppv": "PPV"}
 
 
 @audit_app.callback()
@@ -113,6 +115,19 @@ def run(
     no_hash: Annotated[
         bool, typer.Option("--no-hash", help="Skip the sha256 of the data files.")
     ] = False,
+    time_column: Annotated[
+        str | None, typer.Option("--time", help="Monitoring: the decision's timestamp column.")
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option(help="Monitoring: day, week, month, quarter or year.")
+    ] = None,
+    alert: Annotated[
+        list[str] | None,
+        typer.Option(help="Alert rule, e.g. 'FPR ratio outside [0.8, 1.25]'; repeat."),
+    ] = None,
+    fail_on_alert: Annotated[
+        bool, typer.Option(help="Exit with code 3 when an alert rule is breached.")
+    ] = False,
 ) -> None:
     """Audit a model's decisions for bias across protected groups, in one pass over the data."""
     request = AuditRequest(
@@ -135,14 +150,21 @@ def run(
         population=parse_population(_read_mapping(population)) if population else {},
         proxies=proxies,
         hash_data=not no_hash,
+        time_column=time_column,
+        window=window,
     )
     service = audit_service()
+    rules = alert or []
+    parse_rules(rules)  # a broken rule is refused before the data is read
+    if rules and not window:
+        raise Invalid("Alert rules need a time window: add --time COL --window month.")
     started = time.perf_counter()
     with _progress() as progress:
         report = service.run(request, progress)
     elapsed = time.perf_counter() - started
+    doc = service.json(report, rules) if (json_out or window) else None
     if json_out:
-        text = json.dumps(service.json(report), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         if json_out == "-":
             sys.stdout.write(text)
         else:
@@ -151,6 +173,58 @@ def run(
         _write(html_out, service.html(report))
     if json_out != "-":
         _show(report, elapsed)
+        if doc is not None and "windows" in doc:
+            _show_windows(doc)
+    breaches = (doc or {}).get("alerts", {}).get("breaches", [])
+    if breaches and fail_on_alert:
+        raise typer.Exit(3)
+
+
+def _show_windows(doc: dict[str, Any]) -> None:
+    """Per window, each attribute value's ratio or difference for every metric the
+    alert rules watch (the FPR ratio without rules); breaches in red."""
+    shown = {(b["metric"], b["kind"]) for b in doc["alerts"]["breaches"]}
+    watched = [(r.metric, r.kind) for r in parse_rules(doc["alerts"]["rules"])]
+    for metric, kind in dict.fromkeys(watched or [("fpr", "ratio")]):
+        _window_table(doc, metric, kind, (metric, kind) in shown)
+    for b in doc["alerts"]["breaches"]:
+        out.print(
+            f"[red]alert[/red] {b['rule']}: {b['attribute']}={b['value']} in {b['window']} "
+            f"({b['metric']} {b['kind']} {b['measured']:.3f})",
+            highlight=False,
+        )
+
+
+def _window_table(doc: dict[str, Any], metric: str, kind: str, any_breach: bool) -> None:
+    windows = doc["windows"]
+    breached = {
+        (b["window"], b["attribute"], str(b["value"]))
+        for b in doc["alerts"]["breaches"]
+        if (b["metric"], b["kind"]) == (metric, kind)
+    }
+    title = f"{WATCHED[metric]} {kind} to the reference group, per {windows['window']}"
+    table = Table(
+        "attribute", "value", *windows["labels"], box=box.SIMPLE_HEAD,
+        title=title, title_style="bold red" if any_breach else None,
+    )  # fmt: skip
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in windows["series"]:
+        if item["attribute"]:
+            rows.setdefault((item["attribute"], str(item["value"])), {})[item["window"]] = item
+    for (attribute, value), cells in rows.items():
+        shown = []
+        for label in windows["labels"]:
+            item = cells.get(label)
+            number = (item or {}).get(kind, {}).get(metric)
+            text = "—" if item is None or item["suppressed"] else (
+                "ref" if value == str(item.get("reference")) else
+                "n/a" if number is None else
+                f"{number:.2f}" if kind == "ratio" else f"{number:+.3f}"
+            )  # fmt: skip
+            style = "bold red" if (label, attribute, value) in breached else ""
+            shown.append(Text(text, style=style))
+        table.add_row(attribute, value, *shown)
+    out.print(table)
 
 
 def _read_mapping(path: Path) -> Any:
@@ -221,6 +295,8 @@ def _show(report: AuditReport, elapsed: float) -> None:
     out.print(head)
     scored = request.score is not None
     for grouping in report.groupings:
+        if WINDOW in grouping.attributes:
+            continue  # shown per window by _show_windows
         title = " × ".join(grouping.attributes)
         if grouping.reference is not None:
             ref = ", ".join(display_value(v) for v in grouping.reference)

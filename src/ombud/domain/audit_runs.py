@@ -75,6 +75,9 @@ class RunRequest:
     min_group_size: int = 30
     purpose: Purpose = Purpose.PRE_DEPLOYMENT
     rerun_of: int | None = None
+    time_column: str | None = None  # monitoring: per time window
+    window: str | None = None
+    alerts: tuple[str, ...] = ()  # rules whose breaches open findings on the system
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +91,9 @@ class RunRequest:
             "filter": self.filter,
             "min_group_size": self.min_group_size,
             "rerun_of": self.rerun_of,
+            "time_column": self.time_column,
+            "window": self.window,
+            "alerts": list(self.alerts),
         }
 
     @classmethod
@@ -104,6 +110,9 @@ class RunRequest:
             min_group_size=int(raw.get("min_group_size", 30)),
             purpose=purpose,
             rerun_of=raw.get("rerun_of"),
+            time_column=raw.get("time_column"),
+            window=raw.get("window"),
+            alerts=tuple(raw.get("alerts") or ()),
         )
 
 
@@ -179,3 +188,26 @@ def public_summary(run: AuditRun) -> dict[str, Any]:
         "flagged": flagged,
         "data_sha256": run.data_sha256,
     }
+
+
+class FindingState(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+@dataclass
+class Finding:
+    """Something found on a system that needs an answer, e.g. a monitoring alert."""
+
+    id: int
+    system_id: int
+    organisation_id: int
+    audit_run_id: int | None
+    source: str  # "monitoring"
+    title: str  # what it is about: the rule and the group (one open finding per title)
+    detail: dict[str, Any]
+    state: FindingState
+    created_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str = ""
+    resolution: str = ""

@@ -26,7 +26,7 @@ from functools import lru_cache
 from statistics import NormalDist
 from typing import Any, Protocol
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: `windows` and `alerts` when monitoring
 MISSING = "(missing)"  # how a NULL attribute value is named: it is a group of its own
 DEFAULT_MIN_GROUP_SIZE = 30
 DEFAULT_REPLICATES = 1000
@@ -34,6 +34,11 @@ DEFAULT_CONFIDENCE = 0.95
 FOUR_FIFTHS = (0.8, 1.25)  # ratio band outside which a disparity is flagged
 
 Value = str | int | float | bool | None
+
+
+# Monitoring: the pseudo-attribute holding each row's time window, and the windows.
+WINDOW = "(window)"
+WINDOWS = ("day", "week", "month", "quarter", "year")
 
 
 class AuditInputError(ValueError):
@@ -272,6 +277,12 @@ class AuditRequest:
     population: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     proxies: int = 0
     hash_data: bool = True
+    time_column: str | None = None  # monitoring: the timestamp of each decision
+    window: str | None = None  # day, week, month, quarter or year
+
+    def attributes(self) -> tuple[str, ...]:
+        """The columns counted jointly: the groups, and the time window when monitoring."""
+        return (*self.groups, WINDOW) if self.window else self.groups
 
     def problems(self) -> dict[str, str]:
         """{option: message} for every inconsistency; empty when the request is sound."""
@@ -312,6 +323,12 @@ class AuditRequest:
         stray = sorted(set(self.references) - set(self.groups))
         if stray:
             found["reference"] = f"--reference names {', '.join(stray)}, which is not a --group."
+        if (self.window is None) != (self.time_column is None):
+            found["window"] = "--window and --time go together: name the timestamp column."
+        elif self.window is not None and self.window not in WINDOWS:
+            found["window"] = f"--window {self.window!r}: use one of {', '.join(WINDOWS)}."
+        elif self.time_column is not None and self.time_column in (*self.groups, *outcome):
+            found["window"] = f"--time {self.time_column} is already an outcome or a --group."
         stray = sorted(set(self.population) - set(self.groups))
         if stray:
             found["population"] = f"The population names {', '.join(stray)}, not a --group."
@@ -335,6 +352,8 @@ class AuditRequest:
             ]
         order = {g: i for i, g in enumerate(self.groups)}
         found += [tuple(sorted(c, key=order.__getitem__)) for c in self.intersections]
+        if self.window:  # each attribute (and the whole) per time window
+            found += [(WINDOW,)] + [(g, WINDOW) for g in self.groups]
         return tuple(dict.fromkeys(found))
 
     def parameters(self) -> dict[str, Any]:
@@ -357,6 +376,7 @@ class AuditRequest:
             },
             "population": {k: dict(v) for k, v in self.population.items()} or None,
             "proxies": self.proxies,
+            **({"time": self.time_column, "window": self.window} if self.window else {}),
         }
 
 

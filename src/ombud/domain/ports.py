@@ -15,7 +15,7 @@ from typing import Generic, Protocol, TypeVar
 from ombud.domain.access import OrganisationKind, Role
 from ombud.domain.accounts import ApiToken, Membership, Organisation, User, WebSession
 from ombud.domain.assessments import Assessment, Comment, EvidenceFile, RedLineDecision
-from ombud.domain.audit_runs import AuditRun
+from ombud.domain.audit_runs import AuditRun, Finding
 from ombud.domain.files import Upload
 from ombud.domain.incidents import Incident
 from ombud.domain.ledger import LedgerDraft, LedgerEntry
@@ -245,6 +245,14 @@ class AuditRunRepository(Protocol):
     def cited_in(self, assessment_id: int) -> list[AuditRun]: ...
 
 
+class FindingRepository(Protocol):
+    def add(self, finding: Finding) -> Finding: ...
+    def get(self, finding_id: int, for_update: bool = False) -> Finding | None: ...
+    def save(self, finding: Finding) -> None: ...
+    def for_system(self, system_id: int) -> list[Finding]: ...
+    def open_titled(self, system_id: int, title: str) -> Finding | None: ...
+
+
 class AuditData(Protocol):
     """Where the data of audits lives (uploads, and paths on the server)."""
 
@@ -275,6 +283,7 @@ class UnitOfWork(Protocol):
     incidents: IncidentRepository
     outbox: OutboxRepository
     audit_runs: AuditRunRepository
+    findings: FindingRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

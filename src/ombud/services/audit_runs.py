@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ombud.domain.access import Action, Principal, is_allowed
@@ -20,6 +20,8 @@ from ombud.domain.audit_runs import (
     DATA_NAME_MAX,
     MAX_ATTEMPTS,
     AuditRun,
+    Finding,
+    FindingState,
     RunRequest,
     RunState,
     comparable,
@@ -32,7 +34,7 @@ from ombud.domain.ledger import LedgerAction
 from ombud.domain.ports import AuditData, Clock, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import PublicationState
 from ombud.errors import Conflict, Invalid, NotFound
-from ombud.services.audits import AuditService
+from ombud.services.audits import AuditService, parse_rules
 from ombud.services.common import Service, authorize, org_ref, readable_system, utcnow
 
 log = logging.getLogger("ombud.audits")
@@ -52,6 +54,8 @@ def audit_request(paths: tuple[str, ...], rr: RunRequest) -> AuditRequest:
         references=dict(rr.references),
         filter=rr.filter,
         min_group_size=rr.min_group_size,
+        time_column=rr.time_column,
+        window=rr.window,
     )
 
 
@@ -60,6 +64,12 @@ def check_request(rr: RunRequest) -> None:
     problems = audit_request(("data",), rr).problems()
     if not rr.label.strip():
         problems["label"] = "Name the label column (the true outcome)."
+    try:
+        parse_rules(rr.alerts)
+    except Invalid as exc:
+        problems["alerts"] = exc.message
+    if rr.alerts and not rr.window:
+        problems["alerts"] = "Alert rules need a time column and a window."
     if problems:
         raise Invalid.from_fields(problems)
 
@@ -194,7 +204,7 @@ class AuditRunService(Service):
         try:
             service = self._audits()
             report = service.run(request, progress)
-            result = service.json(report)
+            result = service.json(report, rr.alerts)
         except Invalid as exc:
             self._finish(run, None, exc.message)
             return
@@ -245,6 +255,8 @@ class AuditRunService(Service):
                             "rerun_check": rerun_check(original, current),
                         }
             uow.audit_runs.save(current)
+            if result is not None:
+                self._open_findings(uow, current, result, now)
             self._record(
                 uow, None, LedgerAction.UPDATE, "audit_run", current.id, current.organisation_id,
                 after={
@@ -256,6 +268,75 @@ class AuditRunService(Service):
                 actor_label=WORKER,
             )  # fmt: skip
             uow.commit()
+
+    def _open_findings(
+        self, uow: UnitOfWork, run: AuditRun, result: dict[str, Any], now: datetime
+    ) -> None:
+        """Each breached alert rule opens a finding on the system (one open finding per
+        rule and group: a later breach adds its windows to it)."""
+        breaches = result.get("alerts", {}).get("breaches", [])
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for b in breaches:
+            grouped.setdefault(f"{b['rule']} | {b['attribute']}={b['value']}", []).append(b)
+        for title, items in grouped.items():
+            found = uow.findings.open_titled(run.system_id, title)
+            if found is None:
+                finding = uow.findings.add(
+                    Finding(
+                        id=0,
+                        system_id=run.system_id,
+                        organisation_id=run.organisation_id,
+                        audit_run_id=run.id,
+                        source="monitoring",
+                        title=title,
+                        detail={"breaches": items, "runs": [run.id]},
+                        state=FindingState.OPEN,
+                        created_at=now,
+                    )
+                )
+                self._record(
+                    uow, None, LedgerAction.CREATE, "finding", finding.id, run.organisation_id,
+                    after={"title": title, "audit_run": run.id}, actor_label=WORKER,
+                )  # fmt: skip
+            else:
+                known = {(b["window"], b["rule"]) for b in found.detail.get("breaches", [])}
+                found.detail = {
+                    "breaches": found.detail.get("breaches", [])
+                    + [b for b in items if (b["window"], b["rule"]) not in known],
+                    "runs": [*found.detail.get("runs", []), run.id],
+                }
+                found.audit_run_id = run.id
+                uow.findings.save(found)
+
+    def findings(self, actor: Principal, system_id: int) -> list[Finding]:
+        with self.uow_factory(readonly=True) as uow:
+            system, _ = readable_system(uow, actor, system_id)
+            return uow.findings.for_system(system.id)
+
+    def resolve_finding(self, actor: Principal, finding_id: int, resolution: str) -> Finding:
+        """Close a finding with what was done about it (required)."""
+        resolution = resolution.strip()
+        if not resolution or len(resolution) > 5000:
+            raise Invalid.from_fields({"resolution": "Say what was done (1 to 5000 characters)."})
+        with self.uow_factory() as uow:
+            finding = uow.findings.get(finding_id, for_update=True)
+            if finding is None:
+                raise NotFound(f"Finding {finding_id} does not exist or is not visible to you.")
+            _, org = readable_system(uow, actor, finding.system_id)
+            authorize(actor, Action.AUDIT_RUN, org)
+            if finding.state is FindingState.RESOLVED:
+                raise Conflict("This finding is already resolved.")
+            finding.state = FindingState.RESOLVED
+            finding.resolved_at = self.clock()
+            finding.resolved_by = actor.label
+            finding.resolution = resolution
+            uow.findings.save(finding)
+            self._record(
+                uow, actor, LedgerAction.TRANSITION, "finding", finding.id, org.id,
+                after={"state": "resolved"},
+            )  # fmt: skip
+            uow.commit()
+            return finding
 
     # -- reading, publishing, citing ---------------------------------------------
 

@@ -20,6 +20,7 @@ from ombud.domain.audits import (
     assemble_report,
     report_json,
 )
+from ombud.domain.monitoring import AlertRule, RuleError, evaluate, parse_rule, split_windows
 from ombud.errors import FieldProblem, Invalid
 
 
@@ -53,6 +54,14 @@ def parse_population(document: Any) -> dict[str, dict[str, float]]:
     return found
 
 
+def parse_rules(texts: Iterable[str]) -> list[AlertRule]:
+    """Alert rules; Invalid names the rule and the part at fault."""
+    try:
+        return [parse_rule(t) for t in texts]
+    except RuleError as exc:
+        raise Invalid(str(exc)) from None
+
+
 class AuditService:
     def __init__(self, engine: AuditEngine, renderer: AuditReportRenderer) -> None:
         self.engine = engine
@@ -73,9 +82,21 @@ class AuditService:
         except AuditInputError as exc:
             raise Invalid(str(exc)) from None
 
-    def json(self, report: AuditReport) -> dict[str, Any]:
-        """The report as the versioned document of docs/audit-json-schema.md."""
-        return report_json(report)
+    def json(self, report: AuditReport, alerts: Iterable[str] = ()) -> dict[str, Any]:
+        """The report as the versioned document of docs/audit-json-schema.md; with a
+        window, its ``windows`` section, and the breaches of the alert rules."""
+        doc = report_json(report)
+        request = report.request
+        if request.window and request.time_column:
+            doc = split_windows(doc, request.window, request.time_column)
+            rules = parse_rules(alerts)
+            doc["alerts"] = {
+                "rules": [r.text for r in rules],
+                "breaches": [b.as_json() for b in evaluate(rules, doc["windows"])],
+            }
+        elif list(alerts):
+            raise Invalid("Alert rules need a time window: add --time COL --window month.")
+        return doc
 
     def html(self, report: AuditReport) -> str:
         """The report as one self-contained HTML page."""

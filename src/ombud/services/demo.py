@@ -148,6 +148,9 @@ class DemoService(Service):
                 intersect=bool(raw.get("intersect", False)),
                 references=dict(raw.get("references", {})),
                 purpose=Purpose(raw.get("purpose", "pre_deployment")),
+                time_column=raw.get("time"),
+                window=raw.get("window"),
+                alerts=tuple(raw.get("alerts", [])),
             )
             path = f"{self.audit_data_dir}/{raw['data']}"
             run = self.audit_runs.request(actor, system.id, rr, path, raw["data"])

@@ -23,6 +23,7 @@ from ombud.adapters.audit_engine.scan import (
 )
 from ombud.adapters.audit_engine.source import Source, open_source, prefetch, sha256_of
 from ombud.adapters.audit_engine.sql_filter import RowFilter, parse_filter
+from ombud.adapters.audit_engine.windows import with_window
 from ombud.domain.audits import (
     AuditRequest,
     BootstrapInterval,
@@ -75,13 +76,20 @@ class ArrowAuditEngine:
             source.require(request.prediction, "--prediction")
         if request.score is not None:
             source.require(request.score, "--score")
+        if request.time_column is not None:
+            kind = source.require(request.time_column, "--time")
+            if not _readable_times(kind):
+                raise Invalid(
+                    f"--time {request.time_column} holds {kind}: give a timestamp, date or "
+                    "ISO date text (YYYY-MM-DD...) column."
+                )
         row_filter = parse_filter(request.filter, source.schema) if request.filter else None
         outcome = {c for c in (request.label, request.prediction, request.score) if c}
         candidates = self._proxy_candidates(source, request, outcome)
         binning = self._binning(source, request)
         proxies = self._proxies(source, candidates)
         tabulator = Tabulator(
-            request.groups, request.label, request.prediction, request.score, binning, proxies
+            request.attributes(), request.label, request.prediction, request.score, binning, proxies
         )
         decision = request.prediction or request.score
         assert decision is not None
@@ -90,6 +98,7 @@ class ArrowAuditEngine:
                 [*request.groups, request.label, decision]
                 + [p.name for p in proxies]
                 + (row_filter.columns if row_filter else [])
+                + ([request.time_column] if request.time_column else [])
             )
         )
         stop = threading.Event()
@@ -98,7 +107,7 @@ class ArrowAuditEngine:
                 pool.submit(sha256_of, p, stop) if request.hash_data else None for p in source.paths
             ]
             try:
-                scanned = self._scan(source, columns, tabulator, row_filter, progress)
+                scanned = self._scan(source, columns, tabulator, row_filter, progress, request)
             except BaseException:
                 stop.set()  # do not make the user wait for a digest nobody will see
                 raise
@@ -139,6 +148,7 @@ class ArrowAuditEngine:
         tabulator: Tabulator,
         row_filter: RowFilter | None,
         progress: ProgressFn | None,
+        request: AuditRequest | None = None,
     ) -> int:
         total = source.total_rows()
         scanned = 0
@@ -148,6 +158,8 @@ class ArrowAuditEngine:
                 scanned += batch.num_rows
                 if row_filter is not None and batch.num_rows:
                     batch = batch.filter(row_filter.mask(batch))
+                if request is not None and request.window and request.time_column:
+                    batch = with_window(batch, request.time_column, request.window)
                 tabulator.add(batch)
                 if progress is not None:
                     progress(scanned, total)
@@ -175,7 +187,7 @@ class ArrowAuditEngine:
             return []
         found = []
         for f in source.schema:
-            if f.name in outcome or f.name in request.groups:
+            if f.name in outcome or f.name in request.groups or f.name == request.time_column:
                 continue
             kind = f.type
             if pa.types.is_dictionary(kind):
@@ -225,7 +237,7 @@ class ArrowAuditEngine:
     ) -> Tabulation:
         bins = tabulator.bins
         groupings = []
-        index = {a: i for i, a in enumerate(request.groups)}
+        index = {a: i for i, a in enumerate(request.attributes())}
         for attributes in request.groupings():
             groups = tuple(
                 _group_counts(values, counts, total, bins, binning is not None)
@@ -265,6 +277,17 @@ class ArrowAuditEngine:
             score_range=(binning.low, binning.high) if binning is not None else None,
             notes=tuple(notes),
         )
+
+
+def _readable_times(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(
+        pa.types.is_timestamp(kind)
+        or pa.types.is_date(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+    )
 
 
 def _group_counts(

@@ -10,6 +10,7 @@ from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRe
 from ombud.adapters.db.audit_runs import SqlAuditRunRepository
 from ombud.adapters.db.cases import SqlCaseRepository
 from ombud.adapters.db.engine import Engines
+from ombud.adapters.db.findings import SqlFindingRepository
 from ombud.adapters.db.incidents import SqlIncidentRepository
 from ombud.adapters.db.outbox import SqlOutboxRepository
 from ombud.adapters.db.repositories import (
@@ -25,6 +26,7 @@ from ombud.domain.ports import (
     CaseRepository,
     CredentialRepository,
     EvidenceRepository,
+    FindingRepository,
     IncidentRepository,
     LedgerRepository,
     OrganisationRepository,
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
     incidents: IncidentRepository
     outbox: OutboxRepository
     audit_runs: AuditRunRepository
+    findings: FindingRepository
 
     def __init__(self, engines: Engines, readonly: bool = False) -> None:
         self._engines = engines
@@ -72,6 +75,7 @@ class SqlUnitOfWork:
         self.incidents = SqlIncidentRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
         self.audit_runs = SqlAuditRunRepository(conn)
+        self.findings = SqlFindingRepository(conn)
         return self
 
     def __exit__(

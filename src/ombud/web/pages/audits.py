@@ -23,7 +23,7 @@ CHUNK = 1 << 20
 
 REQUEST_FIELDS = (
     "label", "prediction", "score", "threshold", "groups", "intersect", "references",
-    "filter", "min_group_size", "purpose",
+    "filter", "min_group_size", "purpose", "time_column", "window", "alerts",
 )  # fmt: skip
 
 
@@ -73,6 +73,9 @@ def run_request(fields: Mapping[str, Any]) -> RunRequest:
         filter=get("filter") or None,
         min_group_size=min_size,
         purpose=purpose,
+        time_column=get("time_column") or None,
+        window=get("window") or None,
+        alerts=tuple(a.strip() for a in get("alerts").splitlines() if a.strip()),
     )
 
 
@@ -120,8 +123,7 @@ async def request_audit(
     request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
 ) -> Response:
     form = await request.form()
-    fields = ("label", "prediction", "score", "threshold", "groups", "references", "filter")
-    values = {k: text(form, k) for k in (*fields, "min_group_size", "purpose", "path", "source")}
+    values = {k: text(form, k) for k in (*REQUEST_FIELDS, "path", "source")}
     values["intersect"] = "1" if text(form, "intersect") else ""
     try:
         rr = run_request({k: text(form, k) for k in REQUEST_FIELDS})
@@ -160,6 +162,8 @@ def show(request: Request, run_id: int, c: ContainerDep, principal: PagePrincipa
             "groupings": result.get("groupings", []),
             "groups": result.get("groups", []),
             "flagged": [d for d in result.get("disparities", []) if d.get("flagged")],
+            "windows": result.get("windows"),
+            "breaches": result.get("alerts", {}).get("breaches", []),
             "assessments": assessments,
             "can_run": c.audit_runs.can_run(principal, system.id),
             "shown_parameters": {
@@ -216,3 +220,12 @@ async def cite(
         raise Invalid.from_fields({"assessment": "Choose the assessment that cites this audit."})
     c.audit_runs.cite(principal, int(raw), run_id)
     return redirect(request, f"/audits/{run_id}", f"Cited in assessment {raw}.")
+
+
+@router.post("/findings/{finding_id}/resolve")
+async def resolve_finding(
+    request: Request, finding_id: int, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    form = await request.form()
+    finding = c.audit_runs.resolve_finding(principal, finding_id, text(form, "resolution"))
+    return redirect(request, f"/systems/{finding.system_id}", "Finding resolved.")

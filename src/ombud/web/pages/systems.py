@@ -168,6 +168,9 @@ def show_system(
             "d": view.system.details,
             "decisions": c.assessments.red_line_decisions(principal, system_id),
             "incidents": c.incidents.for_system(principal, system_id),
+            "findings": [
+                f for f in c.audit_runs.findings(principal, system_id) if f.state.value == "open"
+            ],
         },
     )
 

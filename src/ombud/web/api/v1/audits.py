@@ -37,6 +37,13 @@ class AuditIn(BaseModel):
     filter: str | None = Field(None, max_length=2000)
     min_group_size: int = Field(30, ge=1, le=1_000_000)
     purpose: Purpose = Purpose.PRE_DEPLOYMENT
+    time_column: str | None = Field(None, max_length=200, description="Monitoring: timestamp.")
+    window: str | None = Field(None, description="day, week, month, quarter or year")
+    alerts: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="e.g. 'FPR ratio outside [0.8, 1.25]'; a breach opens a finding.",
+    )
 
     def run_request(self) -> RunRequest:
         return RunRequest(
@@ -50,6 +57,9 @@ class AuditIn(BaseModel):
             filter=self.filter,
             min_group_size=self.min_group_size,
             purpose=self.purpose,
+            time_column=self.time_column,
+            window=self.window,
+            alerts=tuple(self.alerts),
         )
 
 
