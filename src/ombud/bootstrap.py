@@ -26,6 +26,7 @@ from ombud.domain.assessments import Template
 from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue
 from ombud.domain.remedies import AttachmentLimits
+from ombud.errors import Invalid
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import AssessmentsService
 from ombud.services.audit_runs import AuditRunService
@@ -133,7 +134,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     catalogues = Catalogues()
     audit_runs = AuditRunService(
         uow,
-        audit_service,
+        lambda: audit_service(settings.audit_engine),
         LocalAuditData(
             settings.data_dir, settings.audit_data_root, settings.audit_upload_max_bytes
         ),
@@ -185,8 +186,15 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     )
 
 
-def audit_service() -> AuditService:
-    """The bias audit service (issue 6); heavy libraries load only when an audit runs."""
+def audit_service(engine: str = "arrow") -> AuditService:
+    """The bias audit service (issue 6); heavy libraries load only when an audit runs.
+    ``engine``: ``arrow`` (one machine, out of core) or ``spark`` (Spark through Ibis)."""
     from ombud.adapters.audit_engine import ArrowAuditEngine, HtmlAuditReport
 
+    if engine == "spark":
+        from ombud.adapters.audit_engine.spark import SparkAuditEngine
+
+        return AuditService(SparkAuditEngine(), HtmlAuditReport())
+    if engine != "arrow":
+        raise Invalid(f"--engine {engine!r}: use arrow or spark.")
     return AuditService(ArrowAuditEngine(), HtmlAuditReport())

@@ -11,6 +11,7 @@ import re
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     audit_upload_max_bytes: int = Field(default=2_000_000_000, ge=1_000)
     audit_data_root: Path | None = None
     audit_workers: int = Field(default=1, ge=0, le=8)  # background threads in the server
+    audit_engine: Literal["arrow", "spark"] = "arrow"  # spark: pip install 'ombud[spark]'
     # A public form sent sooner than this after it was served is refused (bots).
     public_min_fill_seconds: float = Field(default=2.0, ge=0, le=600)
 

@@ -128,6 +128,13 @@ def run(
     fail_on_alert: Annotated[
         bool, typer.Option(help="Exit with code 3 when an alert rule is breached.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="arrow: this machine, out of core; spark: Apache Spark through Ibis "
+            "(local, or the cluster in OMBUD_SPARK_MASTER)."
+        ),
+    ] = "arrow",
 ) -> None:
     """Audit a model's decisions for bias across protected groups, in one pass over the data."""
     request = AuditRequest(
@@ -153,7 +160,7 @@ def run(
         time_column=time_column,
         window=window,
     )
-    service = audit_service()
+    service = audit_service(engine)
     rules = alert or []
     parse_rules(rules)  # a broken rule is refused before the data is read
     if rules and not window:

@@ -146,6 +146,16 @@ class Grid:
         self.array = np.zeros((8, 16), np.int64)
 
     def add(self, rows: np.ndarray, cols: np.ndarray, block: np.ndarray) -> None:
+        """Add the block at the cross product of rows and cols."""
+        self._fit(rows, cols)
+        np.add.at(self.array, np.ix_(rows, cols), block)
+
+    def add_points(self, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> None:
+        """Add counts[i] at (rows[i], cols[i])."""
+        self._fit(rows, cols)
+        np.add.at(self.array, (rows, cols), counts)
+
+    def _fit(self, rows: np.ndarray, cols: np.ndarray) -> None:
         need_r = int(rows.max()) + 1 if len(rows) else 0
         need_c = int(cols.max()) + 1 if len(cols) else 0
         r, c = self.array.shape
@@ -153,7 +163,6 @@ class Grid:
             grown = np.zeros((max(need_r, 2 * r), max(need_c, 2 * c)), np.int64)
             grown[:r, :c] = self.array
             self.array = grown
-        np.add.at(self.array, np.ix_(rows, cols), block)
 
 
 def binary(array: pa.Array, column: str, option: str) -> np.ndarray:
@@ -260,29 +269,8 @@ class Tabulator:
         n = batch.num_rows
         if n == 0:
             return
-        codes: list[np.ndarray] = []
-        radices: list[int] = []
-        maps: list[np.ndarray] = []
-        for vocabulary in self.vocabularies:
-            c, r, dictionary = dictionary_codes(batch.column(vocabulary.column))
-            maps.append(vocabulary.map(dictionary))
-            if vocabulary.overflowing:
-                raise Invalid(
-                    f"The --group column '{vocabulary.column}' has more than {MAX_VALUES} "
-                    "distinct values: a protected attribute must be categorical."
-                )
-            codes.append(c)
-            radices.append(r)
-        cells = math.prod(radices)
-        span = cells * self.width
-        if span >= 1 << 63:
-            raise Invalid("Too many combinations of --group values to count: use fewer columns.")
-        dtype = key_dtype(span)
-        key = self._key(n, dtype)
-        np.copyto(key, codes[0], casting="unsafe")
-        for c, r in zip(codes[1:], radices[1:], strict=True):
-            np.multiply(key, r, out=key, casting="unsafe")
-            np.add(key, c if c.dtype == dtype else c.astype(dtype), out=key, casting="unsafe")
+        key, cells, radices, maps, span = self._cell_keys(batch)
+        dtype = key.dtype
         cell_key = key.copy() if self.binning or self.proxies else None
 
         label = binary(batch.column(self.label), self.label, "label")
@@ -312,6 +300,87 @@ class Tabulator:
                 if proxy.skipped is None:
                     self._add_proxy(proxy, batch, cell_key, cells, local, rows)
         self.rows += n
+
+    def add_counts(
+        self,
+        batch: pa.RecordBatch,
+        counts: np.ndarray,
+        prediction: str,
+        score_bins: np.ndarray | None = None,
+        score_sums: np.ndarray | None = None,
+    ) -> None:
+        """Rows counted elsewhere (by Spark): row i of ``batch`` holds the attribute values,
+        the label and, in column ``prediction``, the 0/1 decision of ``counts[i]`` rows,
+        in score bin ``score_bins[i]``, whose scores add up to ``score_sums[i]``. The same
+        checks and the same joint table as ``add``, so every number downstream is equal."""
+        if batch.num_rows == 0:
+            return
+        key, _cells, radices, maps, _span = self._cell_keys(batch)
+        label = binary(batch.column(self.label), self.label, "label")
+        decision = binary(batch.column(prediction), prediction, "prediction")
+        sub = (label.astype(np.int64) * 2 + decision) * self.bins
+        if score_bins is not None:
+            sub += score_bins.astype(np.int64)
+        local, inverse = np.unique(key.astype(np.int64), return_inverse=True)
+        rows = self._rows(local, radices, maps)[inverse.reshape(-1)]
+        np.add.at(self.table.counts, (rows, sub), counts.astype(np.int64))
+        if score_sums is not None:
+            np.add.at(self.table.sums, rows, score_sums)
+        self.rows += int(counts.sum())
+
+    def add_proxy_counts(
+        self, proxy: ProxyColumn, batch: pa.RecordBatch, column: str, counts: np.ndarray
+    ) -> None:
+        """Rows counted elsewhere per attribute values and proxy category: ``column`` holds
+        the proxy's value (by categories) or its decile bin code (by deciles)."""
+        if batch.num_rows == 0 or proxy.skipped is not None:
+            return
+        key, _cells, radices, maps, _span = self._cell_keys(batch)
+        local, inverse = np.unique(key.astype(np.int64), return_inverse=True)
+        rows = self._rows(local, radices, maps)[inverse.reshape(-1)]
+        array = batch.column(column)
+        if proxy.edges is not None:
+            categories = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.int64)
+        else:
+            assert proxy.vocabulary is not None
+            raw, _size, dictionary = dictionary_codes(array)
+            mapping = proxy.vocabulary.map(dictionary)
+            if proxy.vocabulary.overflowing:
+                proxy.skipped = f"more than {MAX_PROXY_CATEGORIES} distinct values"
+                return
+            categories = mapping[raw.astype(np.int64)]
+        proxy.grid.add_points(categories, rows, counts.astype(np.int64))
+
+    def _cell_keys(
+        self, batch: pa.RecordBatch
+    ) -> tuple[np.ndarray, int, list[int], list[np.ndarray], int]:
+        """(key of each row's joint cell in the batch's own codes, number of such cells,
+        radices, maps from batch codes to global codes, span of the full key)."""
+        n = batch.num_rows
+        codes: list[np.ndarray] = []
+        radices: list[int] = []
+        maps: list[np.ndarray] = []
+        for vocabulary in self.vocabularies:
+            c, r, dictionary = dictionary_codes(batch.column(vocabulary.column))
+            maps.append(vocabulary.map(dictionary))
+            if vocabulary.overflowing:
+                raise Invalid(
+                    f"The --group column '{vocabulary.column}' has more than {MAX_VALUES} "
+                    "distinct values: a protected attribute must be categorical."
+                )
+            codes.append(c)
+            radices.append(r)
+        cells = math.prod(radices)
+        span = cells * self.width
+        if span >= 1 << 63:
+            raise Invalid("Too many combinations of --group values to count: use fewer columns.")
+        dtype = key_dtype(span)
+        key = self._key(n, dtype)
+        np.copyto(key, codes[0], casting="unsafe")
+        for c, r in zip(codes[1:], radices[1:], strict=True):
+            np.multiply(key, r, out=key, casting="unsafe")
+            np.add(key, c if c.dtype == dtype else c.astype(dtype), out=key, casting="unsafe")
+        return key, cells, radices, maps, span
 
     def _score(self, array: pa.Array) -> np.ndarray:
         assert self.binning is not None
