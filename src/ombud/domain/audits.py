@@ -791,7 +791,10 @@ def _disparities(
     ref = next(r for r in results if r.values == reference)
     usable = [r for r in results if not r.suppressed]
     intervals: list[dict[Metric, BootstrapInterval]] = []
-    if request.replicates > 0 and len(usable) > 1:
+    # per-window groupings are compared point by point (monitoring, domain/monitoring.py):
+    # thousands of day-by-group cells need no resampled intervals
+    per_window = WINDOW in ref.grouping
+    if request.replicates > 0 and len(usable) > 1 and not per_window:
         confusions = [r.confusion for r in usable if r.confusion is not None]
         intervals = bootstrap(
             confusions,
