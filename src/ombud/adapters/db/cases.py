@@ -56,14 +56,17 @@ def _values(c: Case) -> dict[str, Any]:
     }
 
 
+# Built once, values bound at execution: SQLAlchemy then reuses the compiled statement
+# instead of building a bound parameter (and a cache key) per value per call.
+_INSERT = insert(cases).returning(cases.c.id)
+
+
 class SqlCaseRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, case: Case) -> Case:
-        case.id = self.conn.execute(
-            insert(cases).values(**_values(case)).returning(cases.c.id)
-        ).scalar_one()
+        case.id = self.conn.execute(_INSERT, _values(case)).scalar_one()
         return case
 
     def get(self, case_id: int, for_update: bool = False) -> Case | None:

@@ -15,21 +15,25 @@ def _item(m: Any) -> OutboxItem:
     return OutboxItem(**{k: m[k] for k in OutboxItem.__dataclass_fields__})
 
 
+_INSERT = insert(outbox)  # values bound at execution (see adapters/db/cases.py)
+
+
 class SqlOutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, mail: Mail, at: datetime) -> None:
         self.conn.execute(
-            insert(outbox).values(
-                recipient=mail.recipient,
-                subject=mail.subject,
-                body=mail.body,
-                created_at=at,
-                next_attempt_at=at,
-                attempts=0,
-                last_error="",
-            )
+            _INSERT,
+            {
+                "recipient": mail.recipient,
+                "subject": mail.subject,
+                "body": mail.body,
+                "created_at": at,
+                "next_attempt_at": at,
+                "attempts": 0,
+                "last_error": "",
+            },
         )
 
     def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    bindparam,
     column,
     delete,
     func,
@@ -694,17 +695,26 @@ def _entry(row: Row[Any]) -> LedgerEntry:
     )
 
 
+# The ledger's statements, built once with values bound at execution: appending is on
+# every write path, and building bound parameters per call cost more than the SQL.
+_LEDGER_HEAD = (
+    select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1).with_for_update()
+)
+_LEDGER_INSERT = insert(ledger_entries)
+_LEDGER_MOVE_HEAD = (
+    update(ledger_head)
+    .where(ledger_head.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
 class SqlLedgerRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def append(self, draft: LedgerDraft, at: datetime) -> LedgerEntry:
         # Lock the head row: concurrent writers chain one after another.
-        head = self.conn.execute(
-            select(ledger_head.c.seq, ledger_head.c.hash)
-            .where(ledger_head.c.id == 1)
-            .with_for_update()
-        ).first()
+        head = self.conn.execute(_LEDGER_HEAD).first()
         if head is None:
             self.conn.execute(insert(ledger_head).values(id=1, seq=0, hash=GENESIS_HASH))
             seq, prev = 1, GENESIS_HASH
@@ -712,24 +722,23 @@ class SqlLedgerRepository:
             seq, prev = head.seq + 1, head.hash
         entry = seal(draft, seq, at, prev)
         self.conn.execute(
-            insert(ledger_entries).values(
-                seq=entry.seq,
-                at=entry.at,
-                actor_id=entry.actor_id,
-                actor=entry.actor,
-                action=entry.action,
-                entity_type=entry.entity_type,
-                entity_id=entry.entity_id,
-                organisation_id=entry.organisation_id,
-                before=entry.before,
-                after=entry.after,
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-            )
+            _LEDGER_INSERT,
+            {
+                "seq": entry.seq,
+                "at": entry.at,
+                "actor_id": entry.actor_id,
+                "actor": entry.actor,
+                "action": entry.action,
+                "entity_type": entry.entity_type,
+                "entity_id": entry.entity_id,
+                "organisation_id": entry.organisation_id,
+                "before": entry.before,
+                "after": entry.after,
+                "prev_hash": entry.prev_hash,
+                "hash": entry.hash,
+            },
         )
-        self.conn.execute(
-            update(ledger_head).where(ledger_head.c.id == 1).values(seq=entry.seq, hash=entry.hash)
-        )
+        self.conn.execute(_LEDGER_MOVE_HEAD, {"new_seq": entry.seq, "new_hash": entry.hash})
         return entry
 
     def iter_entries(self) -> Iterator[LedgerEntry]:
