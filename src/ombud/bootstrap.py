@@ -20,17 +20,16 @@ from ombud.adapters.reports.audit_plots import AuditPlots
 from ombud.adapters.rules import load_requirements, load_rules
 from ombud.adapters.templates import load_templates
 from ombud.adapters.yaml_schema import read_mapping_lines
+from ombud.bootstrap_audits import audit_service
 from ombud.config import Settings, load_settings
 from ombud.domain.applicability import ApplicabilityRule
 from ombud.domain.assessments import Template
 from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue
 from ombud.domain.remedies import AttachmentLimits
-from ombud.errors import Invalid
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import AssessmentsService
 from ombud.services.audit_runs import AuditRunService
-from ombud.services.audits import AuditService
 from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
 from ombud.services.incidents import IncidentService
@@ -184,17 +183,3 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
             else None,
         ),
     )
-
-
-def audit_service(engine: str = "arrow") -> AuditService:
-    """The bias audit service (issue 6); heavy libraries load only when an audit runs.
-    ``engine``: ``arrow`` (one machine, out of core) or ``spark`` (Spark through Ibis)."""
-    from ombud.adapters.audit_engine import ArrowAuditEngine, HtmlAuditReport
-
-    if engine == "spark":
-        from ombud.adapters.audit_engine.spark import SparkAuditEngine
-
-        return AuditService(SparkAuditEngine(), HtmlAuditReport())
-    if engine != "arrow":
-        raise Invalid(f"--engine {engine!r}: use arrow or spark.")
-    return AuditService(ArrowAuditEngine(), HtmlAuditReport())

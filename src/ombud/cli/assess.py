@@ -6,16 +6,18 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from ombud.bootstrap import Container
 from ombud.cli.common import AsOption, as_user, container, handles_errors, out
 from ombud.domain.access import Principal
 from ombud.domain.assessments import RedLineDecisionKind
 from ombud.errors import Invalid
+
+if TYPE_CHECKING:
+    from ombud.bootstrap import Container
 
 assess_app = typer.Typer(no_args_is_help=True, help="Risk and impact assessments (coe-fc:16).")
 

@@ -15,7 +15,6 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ombud.bootstrap import audit_service
 from ombud.cli.common import err, handles_errors, out
 from ombud.domain.audits import (
     DEFAULT_CONFIDENCE,
@@ -160,6 +159,8 @@ def run(
         time_column=time_column,
         window=window,
     )
+    from ombud.bootstrap_audits import audit_service  # the audit needs no database
+
     service = audit_service(engine)
     rules = alert or []
     parse_rules(rules)  # a broken rule is refused before the data is read

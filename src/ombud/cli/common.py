@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
-from ombud.bootstrap import Container, bootstrap
 from ombud.domain.access import SYSTEM_PRINCIPAL, Principal
 from ombud.errors import Invalid, OmbudError
+
+if TYPE_CHECKING:  # the composition root loads every adapter: only commands that need it
+    from ombud.bootstrap import Container
 
 out = Console()
 err = Console(stderr=True)
@@ -44,6 +46,8 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def container() -> Container:
+    from ombud.bootstrap import bootstrap
+
     return bootstrap()
 
 

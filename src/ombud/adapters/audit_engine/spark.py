@@ -78,6 +78,7 @@ def spark_session() -> Any:
                 SparkSession.builder.master(os.environ.get("OMBUD_SPARK_MASTER", "local[*]"))
                 .appName("ombud-audit")
                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")  # ombud shows its own
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.sql.session.timeZone", "UTC")
