@@ -152,6 +152,7 @@ def test_monitoring_from_the_page_opens_a_finding_on_the_system(
     container.audit_runs.run_pending()
     report = app_client.get(sent.headers["location"]).text
     assert "group=B in 2026-03" in report
+    assert '<span class="muted">reference</span>' in report  # not a ratio of 1 to itself
     system_page = app_client.get(f"/systems/{published.id}").text
     assert "Open findings" in system_page
     assert "FPR ratio outside [0.8, 1.25] | group=B" in system_page

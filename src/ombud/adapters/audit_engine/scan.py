@@ -342,13 +342,11 @@ class Tabulator:
         if proxy.edges is not None:
             categories = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.int64)
         else:
-            assert proxy.vocabulary is not None
-            raw, _size, dictionary = dictionary_codes(array)
-            mapping = proxy.vocabulary.map(dictionary)
-            if proxy.vocabulary.overflowing:
-                proxy.skipped = f"more than {MAX_PROXY_CATEGORIES} distinct values"
+            found = _proxy_codes(proxy, array)
+            if found is None:
                 return
-            categories = mapping[raw.astype(np.int64)]
+            raw, _size, mapping = found
+            categories = mapping[raw]
         proxy.grid.add_points(categories, rows, counts.astype(np.int64))
 
     def _cell_keys(
@@ -442,13 +440,10 @@ class Tabulator:
             codes[np.isnan(values)] = size - 1  # NULL and NaN: a category of their own
             mapping = np.arange(size)
         else:
-            assert proxy.vocabulary is not None
-            raw, size, dictionary = dictionary_codes(array)
-            mapping = proxy.vocabulary.map(dictionary)
-            if proxy.vocabulary.overflowing:
-                proxy.skipped = f"more than {MAX_PROXY_CATEGORIES} distinct values"
+            categorised = _proxy_codes(proxy, array)
+            if categorised is None:
                 return
-            codes = raw.astype(np.int64)
+            codes, size, mapping = categorised
         combined = cell_key.astype(np.int64) * size + codes
         found, block = _count(combined, cells * size, size)  # cells present x categories
         columns = rows[np.searchsorted(local, found)]
@@ -494,6 +489,18 @@ class Tabulator:
         for v in range(values):
             out[:, v] = grid[:, codes == v].sum(axis=1)
         return [list(map(int, row)) for row in out.tolist()]
+
+
+def _proxy_codes(proxy: ProxyColumn, array: pa.Array) -> tuple[np.ndarray, int, np.ndarray] | None:
+    """(batch codes, their number, map to global codes) of a proxy's categories; None,
+    with the proxy marked skipped, once it has too many distinct values."""
+    assert proxy.vocabulary is not None
+    raw, size, dictionary = dictionary_codes(array)
+    mapping = proxy.vocabulary.map(dictionary)
+    if proxy.vocabulary.overflowing:
+        proxy.skipped = f"more than {MAX_PROXY_CATEGORIES} distinct values"
+        return None
+    return raw.astype(np.int64), size, mapping
 
 
 def _count(key: np.ndarray, span: int, width: int) -> tuple[np.ndarray, np.ndarray]:
