@@ -220,10 +220,6 @@ class Breach:
     kind: str
     measured: float
 
-    def key(self) -> str:
-        """What a finding is about: the rule, the attribute and the group (not the window)."""
-        return f"{self.rule} | {self.attribute}={self.value}"
-
     def as_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
@@ -235,6 +231,12 @@ class Breach:
             "kind": self.kind,
             "measured": self.measured,
         }
+
+
+def finding_title(breach: Mapping[str, Any]) -> str:
+    """What a finding is about, from a breach in the JSON document: the rule, the
+    attribute and the group, not the window (later windows add to the same finding)."""
+    return f"{breach['rule']} | {breach['attribute']}={breach['value']}"
 
 
 def evaluate(rules: list[AlertRule], windows: Mapping[str, Any]) -> list[Breach]:

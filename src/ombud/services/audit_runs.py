@@ -31,6 +31,7 @@ from ombud.domain.audit_runs import (
 )
 from ombud.domain.audits import AuditRequest
 from ombud.domain.ledger import LedgerAction
+from ombud.domain.monitoring import finding_title
 from ombud.domain.ports import AuditData, Clock, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import PublicationState
 from ombud.errors import Conflict, Invalid, NotFound
@@ -277,7 +278,7 @@ class AuditRunService(Service):
         breaches = result.get("alerts", {}).get("breaches", [])
         grouped: dict[str, list[dict[str, Any]]] = {}
         for b in breaches:
-            grouped.setdefault(f"{b['rule']} | {b['attribute']}={b['value']}", []).append(b)
+            grouped.setdefault(finding_title(b), []).append(b)
         for title, items in grouped.items():
             found = uow.findings.open_titled(run.system_id, title)
             if found is None:

@@ -34,7 +34,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-import ombud
 from ombud.adapters.audit_engine.engine import ArrowAuditEngine
 from ombud.adapters.audit_engine.scan import (
     MAX_PROXY_CATEGORIES,
@@ -99,17 +98,9 @@ class SparkAuditEngine(ArrowAuditEngine):
         import ibis
         import pyspark
 
-        libraries = {
-            "pyspark": pyspark.__version__,
-            "ibis-framework": ibis.__version__,
-            "pyarrow": pa.__version__,
-            "numpy": np.__version__,
-        }
-        if with_duckdb:
-            import duckdb
-
-            libraries["duckdb"] = duckdb.__version__
-        return EngineInfo(self.name, ombud.__version__, libraries)
+        local = super().info(with_duckdb)
+        libraries = {"pyspark": pyspark.__version__, "ibis-framework": ibis.__version__}
+        return EngineInfo(self.name, local.version, {**libraries, **local.libraries})
 
     def _scan(
         self,
