@@ -148,7 +148,7 @@ class ArrowAuditEngine:
         tabulator: Tabulator,
         row_filter: RowFilter | None,
         progress: ProgressFn | None,
-        request: AuditRequest | None = None,
+        request: AuditRequest,
     ) -> int:
         total = source.total_rows()
         scanned = 0
@@ -158,7 +158,7 @@ class ArrowAuditEngine:
                 scanned += batch.num_rows
                 if row_filter is not None and batch.num_rows:
                     batch = batch.filter(row_filter.mask(batch))
-                if request is not None and request.window and request.time_column:
+                if request.window and request.time_column:
                     batch = with_window(batch, request.time_column, request.window)
                 tabulator.add(batch)
                 if progress is not None:

@@ -109,9 +109,8 @@ class SparkAuditEngine(ArrowAuditEngine):
         tabulator: Tabulator,
         row_filter: RowFilter | None,
         progress: ProgressFn | None,
-        request: AuditRequest | None = None,
+        request: AuditRequest,
     ) -> int:
-        assert request is not None
         import ibis
 
         spark = spark_session()
@@ -123,12 +122,12 @@ class SparkAuditEngine(ArrowAuditEngine):
             table = con.table(view)
             total = source.total_rows()
             if row_filter is not None:
-                scanned = total if total is not None else _scalar(table.count())
+                scanned: int | None = total if total is not None else _scalar(table.count())
                 # the condition passed sql_filter's allow-list; Ibis translates it
                 query = f'SELECT * FROM "{view}" WHERE ({row_filter.expression})'  # noqa: S608
                 table = con.sql(query, dialect="duckdb")
             else:
-                scanned = -1
+                scanned = None  # every row read is counted
             if progress is not None:
                 progress(0, total)
             self._count(table, tabulator, request)
@@ -143,12 +142,10 @@ class SparkAuditEngine(ArrowAuditEngine):
             spark.catalog.dropTempView(view)
         if progress is not None:
             progress(tabulator.rows, total)
-        return scanned if scanned >= 0 else tabulator.rows
+        return scanned if scanned is not None else tabulator.rows
 
     def _count(self, table: ir.Table, tabulator: Tabulator, request: AuditRequest) -> None:
-        keys: dict[str, ir.Value] = {g: table[g] for g in request.groups}
-        if request.window and request.time_column:
-            keys[WINDOW] = window_label(table[request.time_column], request.window)
+        keys = _attribute_keys(table, request)
         keys[request.label] = table[request.label]
         metrics: dict[str, ir.Value] = {"n": table.count()}
         binning = tabulator.binning
@@ -180,6 +177,15 @@ class SparkAuditEngine(ArrowAuditEngine):
             score_bins=_numbers(result, BIN, np.int64) if binning is not None else None,
             score_sums=_numbers(result, "s", np.float64) if binning is not None else None,
         )
+
+
+def _attribute_keys(table: ir.Table, request: AuditRequest) -> dict[str, ir.Value]:
+    """The columns of the joint table, as the Tabulator's attributes: the protected
+    attributes, then the time window when monitoring."""
+    keys: dict[str, ir.Value] = {g: table[g] for g in request.groups}
+    if request.window and request.time_column:
+        keys[WINDOW] = window_label(table[request.time_column], request.window)
+    return keys
 
 
 def _collect(expr: ir.Table) -> pa.Table:
@@ -306,9 +312,7 @@ def _count_proxy(
         for edge in proxy.edges.tolist():
             code = code + (number >= edge).cast("int64")
         category = ibis.cases((number.isnull() | number.isnan(), size - 1), else_=code)
-    keys: dict[str, ir.Value] = {g: table[g] for g in request.groups}
-    if request.window and request.time_column:
-        keys[WINDOW] = window_label(table[request.time_column], request.window)
+    keys = _attribute_keys(table, request)
     keys[CATEGORY] = category
     result = _collect(table.group_by(**keys).aggregate(n=table.count()))
     if result.num_rows == 0:
