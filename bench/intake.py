@@ -80,14 +80,14 @@ def start_server(url: str, data_dir: str, port: int, workers: int = 2) -> subpro
     raise SystemExit("the server did not start")
 
 
-def run(backend: str, total: int, clients: int) -> dict[str, Any]:
+def run(backend: str, total: int, clients: int, workers: int) -> dict[str, Any]:
     with database(backend) as c:
         system_id = seed(c)
         url = c.settings.resolved_database_url
         data_dir = str(c.settings.data_dir)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = start_server(url, data_dir, port)
+        proc = start_server(url, data_dir, port, workers)
         acknowledged: dict[str, tuple[str, str]] = {}  # code -> (follow_url, text)
         lock = threading.Lock()
         errors = {"count": 0}
@@ -128,7 +128,7 @@ def run(backend: str, total: int, clients: int) -> dict[str, Any]:
                 time.sleep(0.005)
             os.killpg(proc.pid, signal.SIGKILL)  # the server and all its workers, at once
             proc.wait()
-            proc = start_server(url, data_dir, port)
+            proc = start_server(url, data_dir, port, workers)
 
         t0 = time.perf_counter()
         burst_s = 0.0
@@ -178,6 +178,7 @@ def run(backend: str, total: int, clients: int) -> dict[str, Any]:
             "with_kill_reports_per_s": round(total / elapsed, 1),
             "steady_reports_per_s": round(steady, 1),
             "clients": clients,
+            "workers": workers,
         }
 
 
@@ -185,6 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
@@ -193,7 +195,7 @@ def main() -> None:
         "targets": {"sqlite_reports_per_s": 200, "lost": 0},
     }
     for b in backends:
-        out[b] = run(b, args.reports, args.clients)
+        out[b] = run(b, args.reports, args.clients, args.workers)
     print(json.dumps(out))
 
 

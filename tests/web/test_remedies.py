@@ -177,6 +177,20 @@ def _report(container, system_id, kind="complaint", reference=""):
     return receipt
 
 
+def test_a_tracking_code_already_taken_is_drawn_again(container, world, published, monkeypatch):
+    from ombud.services import remedies
+
+    codes = iter(["TAKENCODE", "TAKENCODE", "FRESHCODE"])
+    monkeypatch.setattr(remedies, "new_tracking_code", lambda: next(codes))
+    first = _report(container, published.id)
+    second = _report(container, published.id)
+    assert (first.tracking_code, second.tracking_code) == ("TAKENCODE", "FRESHCODE")
+    assert next(codes, None) is None  # the taken code was tried once more, then a new one
+    admin = world["city-admin@example.org"]
+    assert container.remedies.cases(admin).total == 2
+    assert container.remedies.follow("FRESHCODE", second.secret)["state"] == "received"
+
+
 def test_human_review_goes_to_someone_else_than_the_original_decider(container, world, published):
     from ombud.domain.remedies import CaseState
     from ombud.errors import Forbidden, Invalid

@@ -46,6 +46,7 @@ from ombud.domain.remedies import (
 from ombud.domain.systems import PublicationState
 from ombud.errors import Conflict, Forbidden, Invalid, NotFound
 from ombud.services.common import Service, authorize, get_org, org_ref, page_of, utcnow
+from ombud.services.group_commit import GroupCommit
 
 REPORTER = "reporter"
 
@@ -75,6 +76,7 @@ class RemediesService(Service):
         base_url: str = "http://127.0.0.1:8000",
     ) -> None:
         super().__init__(uow_factory, clock)
+        self._intake = GroupCommit(uow_factory)
         self.limits = limits or AttachmentLimits()
         self.base_url = base_url.rstrip("/")
 
@@ -144,34 +146,41 @@ class RemediesService(Service):
         types = self._check_uploads(uploads)
         now = self.clock()
         secret = new_secret()
-        with self.uow_factory() as uow:
+        # Reads first, in their own transaction: on SQLite the write transaction below
+        # holds the database's only write lock, so it does nothing but write. A system
+        # once published can no longer be deleted (register.delete), so it stays there.
+        with self.uow_factory(readonly=True) as uow:
             system = uow.systems.get(report.system_id)
             if system is None or system.publication_state is not PublicationState.PUBLISHED:
                 raise Invalid.from_fields(
                     {"system": f"No published AI system {report.system_id} in the register."}
                 )
-            code = new_tracking_code()
-            while uow.cases.by_tracking_code(code) is not None:  # 31^9 codes: rare
-                code = new_tracking_code()
-            case = uow.cases.add(
-                Case(
-                    id=0,
-                    system_id=system.id,
-                    organisation_id=system.organisation_id,
-                    kind=report.kind,
-                    category=report.category,
-                    description=report.description.strip(),
-                    contact=report.contact.strip(),
-                    decision_reference=report.decision_reference.strip(),
-                    removal_requested=report.removal_requested,
-                    state=CaseState.RECEIVED,
-                    tracking_code=code,
-                    secret_hash=secret_hash(secret),
-                    created_at=now,
-                    updated_at=now,
-                    deadline=now + DEADLINES[CaseState.RECEIVED],
+            handlers = self._handler_emails(uow, system.organisation_id)
+        name = system.details.name
+        subject = f'new {report.kind.value.replace("_", " ")} about "{name}"'
+
+        def write(uow: UnitOfWork) -> Receipt:
+            case = None
+            while case is None:  # a tracking code already taken (1 in 31^9): draw again
+                case = uow.cases.add(
+                    Case(
+                        id=0,
+                        system_id=system.id,
+                        organisation_id=system.organisation_id,
+                        kind=report.kind,
+                        category=report.category,
+                        description=report.description.strip(),
+                        contact=report.contact.strip(),
+                        decision_reference=report.decision_reference.strip(),
+                        removal_requested=report.removal_requested,
+                        state=CaseState.RECEIVED,
+                        tracking_code=new_tracking_code(),
+                        secret_hash=secret_hash(secret),
+                        created_at=now,
+                        updated_at=now,
+                        deadline=now + DEADLINES[CaseState.RECEIVED],
+                    )
                 )
-            )
             files = self._attach(uow, case, uploads, types, now)
             # The ledger keeps what happened, not what the person wrote (PII minimisation).
             self._record(
@@ -189,20 +198,14 @@ class RemediesService(Service):
                 },
                 actor_label=REPORTER,
             )
-            name = system.details.name
-            self._queue(
-                uow,
-                to_reporter_received(case, name, f"{self.base_url}/follow/{code}/{secret}")
-                + to_handlers(
-                    self._handler_emails(uow, case.organisation_id),
-                    case,
-                    self.base_url,
-                    f'new {case.kind.value.replace("_", " ")} about "{name}"',
-                ),
-                now,
-            )
-            uow.commit()
-        return Receipt(code, secret)
+            code = case.tracking_code
+            follow = f"{self.base_url}/follow/{code}/{secret}"
+            mails = to_reporter_received(case, name, follow)
+            self._queue(uow, mails + to_handlers(handlers, case, self.base_url, subject), now)
+            return Receipt(code, secret)
+
+        # Reports that arrive together are written and committed together (group commit).
+        return self._intake.run(write)
 
     def _public_case(self, tracking_code: str, secret: str) -> Case:
         with self.uow_factory(readonly=True) as uow:

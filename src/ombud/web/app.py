@@ -67,6 +67,11 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits()
     install_page_handlers(app)
 
+    # The API first: routes are matched in order, and the public intake takes the most
+    # requests (behind the page routes, each report was matched against all of them).
+    api = create_api(container, app.state.rate_limits)
+    app.mount("/api/v1", api)
+
     csrf = [Depends(csrf_protect)]
     app.include_router(home.router)
     app.include_router(auth.router, dependencies=csrf)
@@ -81,8 +86,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(instruments.router)
     app.include_router(compliance.router)
 
-    api = create_api(container, app.state.rate_limits)
-    app.mount("/api/v1", api)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.add_middleware(SecurityHeadersMiddleware, hsts=container.settings.secure_cookies)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ombud.adapters.db.tables import case_attachments, case_messages, cases
 from ombud.domain.files import Upload
@@ -59,14 +60,28 @@ def _values(c: Case) -> dict[str, Any]:
 # Built once, values bound at execution: SQLAlchemy then reuses the compiled statement
 # instead of building a bound parameter (and a cache key) per value per call.
 _INSERT = insert(cases).returning(cases.c.id)
+# A new case whose tracking code is taken inserts nothing: no error to roll back, no
+# lookup before the insert (under SQLite's write lock, every statement counts).
+_INSERT_NEW = {
+    "sqlite": sqlite.insert(cases)
+    .on_conflict_do_nothing(index_elements=[cases.c.tracking_code])
+    .returning(cases.c.id),
+    "postgresql": postgresql.insert(cases)
+    .on_conflict_do_nothing(index_elements=[cases.c.tracking_code])
+    .returning(cases.c.id),
+}
 
 
 class SqlCaseRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, case: Case) -> Case:
-        case.id = self.conn.execute(_INSERT, _values(case)).scalar_one()
+    def add(self, case: Case) -> Case | None:
+        insert_new = _INSERT_NEW.get(self.conn.dialect.name, _INSERT)
+        case_id = self.conn.execute(insert_new, _values(case)).scalar_one_or_none()
+        if case_id is None:
+            return None
+        case.id = case_id
         return case
 
     def get(self, case_id: int, for_update: bool = False) -> Case | None:

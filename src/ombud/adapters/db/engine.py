@@ -140,6 +140,7 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         # as many as the server's threads: a connection opened per request (and its
         # PRAGMAs) cost more than the request's own statements
         pool_size=20,
+        pool_use_lifo=True,
         max_overflow=40,
     )
 

@@ -711,15 +711,20 @@ _LEDGER_MOVE_HEAD = (
 class SqlLedgerRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # The head as this transaction left it: once read, its row stays locked until
+        # the transaction ends, so later appends in it need not read it again.
+        self._head: tuple[int, str] | None = None
 
     def append(self, draft: LedgerDraft, at: datetime) -> LedgerEntry:
-        # Lock the head row: concurrent writers chain one after another.
-        head = self.conn.execute(_LEDGER_HEAD).first()
-        if head is None:
-            self.conn.execute(insert(ledger_head).values(id=1, seq=0, hash=GENESIS_HASH))
-            seq, prev = 1, GENESIS_HASH
-        else:
-            seq, prev = head.seq + 1, head.hash
+        if self._head is None:
+            # Lock the head row: concurrent writers chain one after another.
+            row = self.conn.execute(_LEDGER_HEAD).first()
+            if row is None:
+                self.conn.execute(insert(ledger_head).values(id=1, seq=0, hash=GENESIS_HASH))
+                self._head = (0, GENESIS_HASH)
+            else:
+                self._head = (int(row.seq), str(row.hash))
+        seq, prev = self._head[0] + 1, self._head[1]
         entry = seal(draft, seq, at, prev)
         self.conn.execute(
             _LEDGER_INSERT,
@@ -739,6 +744,7 @@ class SqlLedgerRepository:
             },
         )
         self.conn.execute(_LEDGER_MOVE_HEAD, {"new_seq": entry.seq, "new_hash": entry.hash})
+        self._head = (entry.seq, entry.hash)
         return entry
 
     def iter_entries(self) -> Iterator[LedgerEntry]:
