@@ -7,7 +7,6 @@ from functools import lru_cache
 
 from ombud.adapters.audit_data import LocalAuditData
 from ombud.adapters.catalogue import load_catalogue
-from ombud.adapters.db import migrate
 from ombud.adapters.db.engine import Engines, make_engines
 from ombud.adapters.db.uow import SqlUnitOfWorkFactory
 from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
@@ -43,21 +42,30 @@ from ombud.services.remedies import RemediesService
 
 
 class Migrations:
-    """Schema migrations for the configured database (`ombud db ...`)."""
+    """Schema migrations for the configured database (`ombud db ...`). Alembic is imported
+    when a migration command runs, not by every server worker at start."""
 
     def __init__(self, engines: Engines) -> None:
         self._engines = engines
 
     def upgrade(self, target: str = "head") -> None:
+        from ombud.adapters.db import migrate
+
         migrate.upgrade(self._engines, target)
 
     def downgrade(self, target: str = "base") -> None:
+        from ombud.adapters.db import migrate
+
         migrate.downgrade(self._engines, target)
 
     def current(self) -> str | None:
+        from ombud.adapters.db import migrate
+
         return migrate.current(self._engines)
 
     def head(self) -> str | None:
+        from ombud.adapters.db import migrate
+
         return migrate.head()
 
     @property
