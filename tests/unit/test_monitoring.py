@@ -13,7 +13,7 @@ import pytest
 
 from ombud.bootstrap import audit_service
 from ombud.domain.audits import AuditRequest
-from ombud.domain.monitoring import RuleError, evaluate, parse_rule
+from ombud.domain.monitoring import RuleError, evaluate, over_time, parse_rule
 
 
 @pytest.mark.parametrize(
@@ -120,3 +120,42 @@ def test_drift_and_evaluate_agree(doc):
     assert [{**b.as_json(), "rule": ""} for b in again] == [
         {**b, "rule": ""} for b in doc["alerts"]["breaches"]
     ]
+
+
+def test_over_time_table_rows_cells_and_breaches(doc):
+    windows = doc["windows"]
+    rows = {r.value: r for r in over_time(windows, "fpr", "ratio", doc["alerts"]["breaches"])}
+    assert list(rows) == ["A", "B", "Ü"]
+    assert all(len(r.cells) == len(windows["labels"]) for r in rows.values())
+    assert {c.text for c in rows["A"].cells[:3]} == {"reference"}
+    assert {c.text for c in rows["Ü"].cells[:3]} == {"suppressed"}
+    b = rows["B"].cells
+    for label, cell in zip(windows["labels"], b, strict=True):
+        item = next(i for i in windows["series"] if i["value"] == "B" and i["window"] == label)
+        if item["ratio"]["fpr"] is not None:
+            assert cell.text == f"{item['ratio']['fpr']:.2f}"
+            assert cell.number
+    assert [c.breached for c in b[:3]] == [False, True, True]  # March and April
+    difference = over_time(windows, "selection_rate", "difference")
+    assert difference[1].cells[0].text.startswith(("+", "-"))
+    assert not any(c.breached for r in difference for c in r.cells)  # no rule on it
+
+
+def test_html_report_shows_the_windows_and_alerts_not_window_groupings(frame, tmp_path):
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    svc = audit_service()
+    request = AuditRequest(
+        data=(str(path),), label="label", prediction="pred", groups=("g",),
+        references={"g": "A"}, time_column="at", window="month", min_group_size=30,
+    )  # fmt: skip
+    page = svc.html(svc.run(request), ["FPR ratio outside [0.8, 1.25]"])
+    assert "<h2>Over time, per month</h2>" in page
+    assert page.count("<li class=flag>FPR ratio outside [0.8, 1.25]: g=B in 2026-0") == 2
+    assert "<th scope=col>2026-02</th><th scope=col>2026-03</th>" in page
+    assert "(window)" not in page  # per-window groups only in the over-time tables
+    assert "<h2>g</h2>" in page  # the ordinary grouping is still there
+    plain = svc.html(svc.run(AuditRequest(
+        data=(str(path),), label="label", prediction="pred", groups=("g",),
+    )))  # fmt: skip
+    assert "Over time" not in plain

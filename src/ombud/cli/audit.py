@@ -29,6 +29,7 @@ from ombud.domain.audits import (
     ProgressFn,
     display_value,
 )
+from ombud.domain.monitoring import over_time
 from ombud.errors import Invalid
 from ombud.services.audits import parse_population, parse_references, parse_rules
 
@@ -178,7 +179,7 @@ def run(
         else:
             _write(Path(json_out), text)
     if html_out:
-        _write(html_out, service.html(report))
+        _write(html_out, service.html(report, rules))
     if json_out != "-":
         _show(report, elapsed)
         if doc is not None and "windows" in doc:
@@ -205,33 +206,17 @@ def _show_windows(doc: dict[str, Any]) -> None:
 
 def _window_table(doc: dict[str, Any], metric: str, kind: str, any_breach: bool) -> None:
     windows = doc["windows"]
-    breached = {
-        (b["window"], b["attribute"], str(b["value"]))
-        for b in doc["alerts"]["breaches"]
-        if (b["metric"], b["kind"]) == (metric, kind)
-    }
     title = f"{WATCHED[metric]} {kind} to the reference group, per {windows['window']}"
     table = Table(
         "attribute", "value", *windows["labels"], box=box.SIMPLE_HEAD,
         title=title, title_style="bold red" if any_breach else None,
     )  # fmt: skip
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for item in windows["series"]:
-        if item["attribute"]:
-            rows.setdefault((item["attribute"], str(item["value"])), {})[item["window"]] = item
-    for (attribute, value), cells in rows.items():
-        shown = []
-        for label in windows["labels"]:
-            item = cells.get(label)
-            number = (item or {}).get(kind, {}).get(metric)
-            text = "—" if item is None or item["suppressed"] else (
-                "ref" if value == str(item.get("reference")) else
-                "n/a" if number is None else
-                f"{number:.2f}" if kind == "ratio" else f"{number:+.3f}"
-            )  # fmt: skip
-            style = "bold red" if (label, attribute, value) in breached else ""
-            shown.append(Text(text, style=style))
-        table.add_row(attribute, value, *shown)
+    for row in over_time(windows, metric, kind, doc["alerts"]["breaches"]):
+        shown = [
+            Text(cell.text, style="bold red" if cell.breached else "" if cell.number else "dim")
+            for cell in row.cells
+        ]
+        table.add_row(row.attribute, row.value, *shown)
     out.print(table)
 
 

@@ -476,7 +476,9 @@ class AuditEngine(Protocol):
 
 
 class AuditReportRenderer(Protocol):
-    def html(self, report: AuditReport) -> str: ...
+    def html(self, report: AuditReport, monitoring: Mapping[str, Any] | None = None) -> str:
+        """``monitoring``: the document's ``windows`` and ``alerts`` sections, if any."""
+        ...
 
 
 # -- the report -------------------------------------------------------------------

@@ -266,3 +266,57 @@ def evaluate(rules: list[AlertRule], windows: Mapping[str, Any]) -> list[Breach]
                     )
                 )
     return found
+
+
+# -- the over-time table, as the CLI, the web page and the HTML report show it ---------
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str  # "0.93" (ratio), "+0.012" (difference), "reference", "suppressed", "n/a", "—"
+    number: bool  # False for the words: shown muted
+    breached: bool
+
+
+@dataclass(frozen=True)
+class OverTimeRow:
+    attribute: str
+    value: str
+    cells: tuple[Cell, ...]  # one per window label, in order
+
+
+def over_time(
+    windows: Mapping[str, Any],
+    metric: str,
+    kind: str = "ratio",
+    breaches: list[Mapping[str, Any]] | tuple[()] = (),
+) -> list[OverTimeRow]:
+    """Each attribute value's ratio (or difference) to its reference group per window,
+    one row per value in the order of the series; "—" where the window has no such group,
+    "n/a" where there is no number (e.g. no negatives for an FPR)."""
+    breached = {
+        (b["window"], b["attribute"], str(b["value"]))
+        for b in breaches
+        if (b["metric"], b["kind"]) == (metric, kind)
+    }
+    rows: dict[tuple[str, str], dict[str, Mapping[str, Any]]] = {}
+    for item in windows.get("series", []):
+        if item.get("attribute"):
+            rows.setdefault((item["attribute"], str(item["value"])), {})[item["window"]] = item
+    out = []
+    for (attribute, value), by_window in rows.items():
+        cells = []
+        for label in windows.get("labels", []):
+            item = by_window.get(label)
+            number = None if item is None else item.get(kind, {}).get(metric)
+            text = (
+                "—" if item is None else
+                "reference" if value == str(item.get("reference")) else
+                "suppressed" if item["suppressed"] else
+                "n/a" if number is None else
+                f"{number:.2f}" if kind == "ratio" else f"{number:+.3f}"
+            )  # fmt: skip
+            is_number = text[-1].isdigit()
+            cells.append(Cell(text, is_number, (label, attribute, value) in breached))
+        out.append(OverTimeRow(attribute, value, tuple(cells)))
+    return out

@@ -6,11 +6,14 @@ assessment, mailed or archived and still read the same in ten years.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
+from typing import Any
 
 from ombud.domain.audits import (
     DISPARITY_METRICS,
     FOUR_FIFTHS,
+    WINDOW,
     AuditReport,
     Criterion,
     GroupingResult,
@@ -18,6 +21,7 @@ from ombud.domain.audits import (
     Metric,
     display_value,
 )
+from ombud.domain.monitoring import over_time
 
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;
@@ -59,7 +63,7 @@ def _ci(interval: tuple[float, float] | None) -> str:
 class HtmlAuditReport:
     """Renders an AuditReport as one HTML document."""
 
-    def html(self, report: AuditReport) -> str:
+    def html(self, report: AuditReport, monitoring: Mapping[str, Any] | None = None) -> str:
         r = report.request
         tab = report.tabulation
         scored = r.score is not None
@@ -83,6 +87,11 @@ class HtmlAuditReport:
             f"<dt>Smallest reported group</dt><dd>{r.min_group_size} rows</dd>",
             f"<dt>Engine</dt><dd>{escape(tab.engine.name)} {escape(tab.engine.version)}</dd>",
         ]
+        if r.window and r.time_column:
+            parts.append(
+                f"<dt>Over time</dt><dd>per {escape(r.window)} of "
+                f"<code>{escape(r.time_column)}</code></dd>"
+            )
         for f in tab.files:
             if f.sha256:
                 parts.append(f"<dt>sha256</dt><dd><code>{f.sha256}</code></dd>")
@@ -96,7 +105,11 @@ class HtmlAuditReport:
             "percentile intervals for differences. Ratios outside "
             f"[{FOUR_FIFTHS[0]}, {FOUR_FIFTHS[1]}] are marked.</p>"
         )
+        if monitoring:
+            parts.append(self._over_time(monitoring))
         for grouping in report.groupings:
+            if WINDOW in grouping.attributes:  # shown over time, above
+                continue
             title = " × ".join(grouping.attributes)
             groups = report.groups_of(grouping.attributes)
             parts.append(f"<h2>{escape(title)}</h2>")
@@ -140,6 +153,44 @@ class HtmlAuditReport:
                 )
             parts.append("</table>")
         parts.append("</body></html>\n")
+        return "\n".join(parts)
+
+    def _over_time(self, monitoring: Mapping[str, Any]) -> str:
+        """Alerts, then per metric each group's ratio (or difference) to its reference
+        group in every window: the metrics the rules watch, and the three main rates."""
+        windows, alerts = monitoring["windows"], monitoring.get("alerts") or {}
+        breaches = alerts.get("breaches", [])
+        parts = [f"<h2>Over time, per {escape(windows['window'])}</h2>"]
+        if breaches:
+            parts.append(f"<p class=flag>{len(breaches)} alert(s):</p><ul>")
+            parts += [
+                f"<li class=flag>{escape(b['rule'])}: {escape(b['attribute'])}="
+                f"{escape(str(b['value']))} in {escape(b['window'])} ({escape(b['metric'])} "
+                f"{escape(b['kind'])} {b['measured']:.2f})</li>"
+                for b in breaches
+            ]
+            parts.append("</ul>")
+        elif alerts.get("rules"):
+            rules = "; ".join(escape(t) for t in alerts["rules"])
+            parts.append(f"<p>No alert rule breached ({rules}).</p>")
+        watched = [(b["metric"], b["kind"]) for b in breaches]
+        shown = [*watched, ("fpr", "ratio"), ("selection_rate", "ratio"), ("tpr", "ratio")]
+        labels = "".join(f"<th scope=col>{escape(w)}</th>" for w in windows["labels"])
+        for metric, kind in dict.fromkeys(shown):
+            parts.append(
+                f"<table><caption>{escape(metric.replace('_', ' '))} {escape(kind)} to the "
+                f"reference group</caption><tr><th scope=col>group</th>{labels}</tr>"
+            )
+            for row in over_time(windows, metric, kind, breaches):
+                cells = "".join(
+                    f"<td{' class=flag' if c.breached else '' if c.number else ' class=muted'}>"
+                    f"{escape(c.text)}</td>"
+                    for c in row.cells
+                )
+                parts.append(
+                    f"<tr><td>{escape(row.attribute)}={escape(row.value)}</td>{cells}</tr>"
+                )
+            parts.append("</table>")
         return "\n".join(parts)
 
     def _groups_table(self, title: str, groups: list[GroupResult], scored: bool) -> str:

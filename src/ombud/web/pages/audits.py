@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from ombud.domain.audit_runs import Purpose, RunRequest
+from ombud.domain.monitoring import over_time
 from ombud.errors import Invalid
 from ombud.web.deps import ContainerDep, PagePrincipal
 from ombud.web.forms import text
@@ -19,6 +20,7 @@ from ombud.web.templating import redirect, render
 
 router = APIRouter()
 CHUNK = 1 << 20
+OVER_TIME_METRICS = ("fpr", "selection_rate", "tpr")
 
 
 REQUEST_FIELDS = (
@@ -152,6 +154,8 @@ def show(request: Request, run_id: int, c: ContainerDep, principal: PagePrincipa
     run, system = c.audit_runs.get(principal, run_id)
     assessments = c.assessments.for_system(principal, system.id) if run.result else []
     result = run.result or {}
+    windows = result.get("windows")
+    breaches = result.get("alerts", {}).get("breaches", [])
     return render(
         request,
         "audits/run.html",
@@ -162,8 +166,11 @@ def show(request: Request, run_id: int, c: ContainerDep, principal: PagePrincipa
             "groupings": result.get("groupings", []),
             "groups": result.get("groups", []),
             "flagged": [d for d in result.get("disparities", []) if d.get("flagged")],
-            "windows": result.get("windows"),
-            "breaches": result.get("alerts", {}).get("breaches", []),
+            "windows": windows,
+            "over_time": [(m, over_time(windows, m, "ratio", breaches)) for m in OVER_TIME_METRICS]
+            if windows
+            else [],
+            "breaches": breaches,
             "assessments": assessments,
             "can_run": c.audit_runs.can_run(principal, system.id),
             "shown_parameters": {
