@@ -242,3 +242,13 @@ def test_monitoring_windows_alerts_and_exit_code(ombud, tmp_path):
     assert "--window 'fortnight': use one of day, week, month, quarter, year" in bad_window.output
     bad_time = ombud(*[a if a != "at" else "label" for a in base])
     assert bad_time.exit_code != 0
+    assert "--time label is already an outcome or a --group" in " ".join(bad_time.output.split())
+    numbers = tmp_path / "numbers.parquet"
+    table = pq.read_table(data)
+    pq.write_table(table.append_column("day_no", pa.array(range(table.num_rows))), numbers)
+    not_times = ombud(*[str(numbers) if a == str(data) else "day_no" if a == "at" else a
+                        for a in base])  # fmt: skip
+    assert not_times.exit_code != 0
+    assert "--time day_no holds int64: give a timestamp, date or ISO date text" in " ".join(
+        not_times.output.split()
+    )

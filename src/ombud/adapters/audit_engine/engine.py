@@ -23,7 +23,7 @@ from ombud.adapters.audit_engine.scan import (
 )
 from ombud.adapters.audit_engine.source import Source, open_source, prefetch, sha256_of
 from ombud.adapters.audit_engine.sql_filter import RowFilter, parse_filter
-from ombud.adapters.audit_engine.windows import with_window
+from ombud.adapters.audit_engine.windows import readable_times, with_window
 from ombud.domain.audits import (
     AuditRequest,
     BootstrapInterval,
@@ -78,7 +78,7 @@ class ArrowAuditEngine:
             source.require(request.score, "--score")
         if request.time_column is not None:
             kind = source.require(request.time_column, "--time")
-            if not _readable_times(kind):
+            if not readable_times(kind):
                 raise Invalid(
                     f"--time {request.time_column} holds {kind}: give a timestamp, date or "
                     "ISO date text (YYYY-MM-DD...) column."
@@ -277,17 +277,6 @@ class ArrowAuditEngine:
             score_range=(binning.low, binning.high) if binning is not None else None,
             notes=tuple(notes),
         )
-
-
-def _readable_times(kind: pa.DataType) -> bool:
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return bool(
-        pa.types.is_timestamp(kind)
-        or pa.types.is_date(kind)
-        or pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-    )
 
 
 def _group_counts(

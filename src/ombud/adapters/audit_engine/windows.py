@@ -10,22 +10,40 @@ import pyarrow.compute as pc
 from ombud.domain.audits import WINDOW, WINDOWS
 
 
+def _time_kind(kind: pa.DataType) -> str | None:
+    """How times are read from a column type: "timestamp", "date", "text" (ISO dates,
+    YYYY-MM-DD...), or None when they cannot be. Dictionaries are read by their values."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_timestamp(kind):
+        return "timestamp"
+    if pa.types.is_date(kind):
+        return "date"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "text"
+    return None
+
+
+def readable_times(kind: pa.DataType) -> bool:
+    """Whether --time can take a column of this type."""
+    return _time_kind(kind) is not None
+
+
 def timestamps(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Timestamps from timestamp, date or ISO text columns; what cannot be read is NULL."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    kind = array.type
-    if pa.types.is_dictionary(kind):
+    how = _time_kind(array.type)
+    if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
-        kind = array.type
-    if pa.types.is_timestamp(kind):
+    if how == "timestamp":
         return array
-    if pa.types.is_date(kind):
+    if how == "date":
         return pc.cast(array, pa.timestamp("s"))
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if how == "text":
         day = pc.utf8_slice_codeunits(array, 0, 10)
         return pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
-    raise TypeError(f"cannot read times from a {kind} column")
+    raise TypeError(f"cannot read times from a {array.type} column")
 
 
 def window_labels(array: pa.Array | pa.ChunkedArray, window: str) -> pa.Array:
