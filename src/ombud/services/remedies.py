@@ -148,7 +148,8 @@ class RemediesService(Service):
         secret = new_secret()
         # Reads first, in their own transaction: on SQLite the write transaction below
         # holds the database's only write lock, so it does nothing but write. A system
-        # once published can no longer be deleted (register.delete), so it stays there.
+        # once published can no longer be deleted (register.delete), so it stays there;
+        # one withdrawn in between still gets the report, which was sent while it was not.
         with self.uow_factory(readonly=True) as uow:
             system = uow.systems.get(report.system_id)
             if system is None or system.publication_state is not PublicationState.PUBLISHED:
