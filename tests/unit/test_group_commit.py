@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -52,59 +53,60 @@ def _wait_for(condition: Any, timeout: float = 10.0) -> None:
         time.sleep(0.001)
 
 
-def test_writes_that_queue_together_share_one_transaction() -> None:
+def _behind_a_held_batch(
+    step: Callable[[int, Any], Any], others: int
+) -> tuple[FakeStore, GroupCommit, list[Future[Any]], bool]:
+    """Write 0 holds the first transaction open until writes 1..others have queued
+    behind it, then all go on. ``step(n, uow)`` is write n's work. Returns the store,
+    the group commit, each write's future, and whether any queued write was answered
+    before the held transaction ended."""
     store = FakeStore()
     gc = GroupCommit(store.factory)  # type: ignore[arg-type]
     release = threading.Event()
 
-    def write(n: int) -> Any:
-        def w(uow: Any) -> str:
+    def write(n: int) -> Callable[[Any], Any]:
+        def w(uow: Any) -> Any:
             if n == 0:
-                release.wait(10)  # the first batch stays open while the others queue
-            uow.pending.append(n)
-            return f"receipt {n}"
+                release.wait(10)
+            return step(n, uow)
 
         return w
 
-    with ThreadPoolExecutor(8) as pool:
-        first = pool.submit(gc.run, write(0))
+    with ThreadPoolExecutor(others + 1) as pool:
+        futures = [pool.submit(gc.run, write(0))]
         _wait_for(lambda: store.begun == 1)
-        rest = [pool.submit(gc.run, write(n)) for n in range(1, 8)]
-        _wait_for(lambda: gc.waiting == 7)
-        assert not any(f.done() for f in rest)  # nobody is answered before its commit
+        futures += [pool.submit(gc.run, write(n)) for n in range(1, others + 1)]
+        _wait_for(lambda: gc.waiting == others)
+        answered_early = any(f.done() for f in futures)
         release.set()
-        assert first.result() == "receipt 0"
-        assert [f.result() for f in rest] == [f"receipt {n}" for n in range(1, 8)]
+        for f in futures:
+            f.exception(timeout=10)  # every caller is answered
+    return store, gc, futures, answered_early
+
+
+def test_writes_that_queue_together_share_one_transaction() -> None:
+    def step(n: int, uow: Any) -> str:
+        uow.pending.append(n)
+        return f"receipt {n}"
+
+    store, gc, futures, answered_early = _behind_a_held_batch(step, 7)
+    assert not answered_early  # nobody is answered before its commit
+    assert [f.result() for f in futures] == [f"receipt {n}" for n in range(8)]
     assert store.transactions == [[0], list(range(1, 8))]
     assert gc.waiting == 0
 
 
 def test_a_failing_write_fails_alone_and_the_others_are_committed() -> None:
-    store = FakeStore()
-    gc = GroupCommit(store.factory)  # type: ignore[arg-type]
-    release = threading.Event()
+    def step(n: int, uow: Any) -> int:
+        if n == 3:
+            raise ValueError("report 3 is bad")
+        uow.pending.append(n)
+        return n
 
-    def write(n: int) -> Any:
-        def w(uow: Any) -> int:
-            if n == 0:
-                release.wait(10)
-            if n == 3:
-                raise ValueError("report 3 is bad")
-            uow.pending.append(n)
-            return n
-
-        return w
-
-    with ThreadPoolExecutor(6) as pool:
-        first = pool.submit(gc.run, write(0))
-        _wait_for(lambda: store.begun == 1)
-        rest = {n: pool.submit(gc.run, write(n)) for n in range(1, 6)}
-        _wait_for(lambda: gc.waiting == 5)
-        release.set()
-        assert first.result() == 0
-        with pytest.raises(ValueError, match="report 3 is bad"):
-            rest[3].result()
-        assert [rest[n].result() for n in (1, 2, 4, 5)] == [1, 2, 4, 5]
+    store, _gc, futures, _ = _behind_a_held_batch(step, 5)
+    with pytest.raises(ValueError, match="report 3 is bad"):
+        futures[3].result()
+    assert [futures[n].result() for n in (0, 1, 2, 4, 5)] == [0, 1, 2, 4, 5]
     # the batch of five was rolled back, then each write ran in its own transaction
     assert store.transactions == [[0], [1], [2], [4], [5]]
     assert store.begun == 1 + 1 + 5
@@ -130,27 +132,14 @@ def test_many_threads_every_write_committed_exactly_once() -> None:
 
 
 def test_an_interrupt_in_the_leader_wakes_every_caller_of_its_batch() -> None:
-    store = FakeStore()
-    gc = GroupCommit(store.factory)  # type: ignore[arg-type]
-    release = threading.Event()
+    def step(n: int, uow: Any) -> int:
+        if n == 0:
+            raise KeyboardInterrupt
+        uow.pending.append(n)
+        return n
 
-    def write(n: int) -> Any:
-        def w(uow: Any) -> int:
-            if n == 0:
-                release.wait(10)
-                raise KeyboardInterrupt
-            uow.pending.append(n)
-            return n
-
-        return w
-
-    with ThreadPoolExecutor(4) as pool:
-        first = pool.submit(gc.run, write(0))
-        _wait_for(lambda: store.begun == 1)
-        rest = [pool.submit(gc.run, write(n)) for n in (1, 2)]
-        _wait_for(lambda: gc.waiting == 2)
-        release.set()
-        with pytest.raises(KeyboardInterrupt):
-            first.result(timeout=10)
-        assert [f.result(timeout=10) for f in rest] == [1, 2]  # the lead passed on
+    store, _gc, futures, _ = _behind_a_held_batch(step, 2)
+    with pytest.raises(KeyboardInterrupt):
+        futures[0].result()
+    assert [f.result() for f in futures[1:]] == [1, 2]  # the lead passed on
     assert store.committed == [1, 2]

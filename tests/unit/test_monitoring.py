@@ -3,6 +3,7 @@ breaches (never from suppressed groups), drift."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -68,15 +69,19 @@ def frame() -> pd.DataFrame:
     return df
 
 
-@pytest.fixture(scope="module")
-def doc(frame, tmp_path_factory):
-    path = tmp_path_factory.mktemp("mon") / "d.parquet"
+def _monthly(frame: pd.DataFrame, path) -> AuditRequest:
+    """The frame written to ``path``, audited per month of ``at`` against group A."""
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
-    svc = audit_service()
-    request = AuditRequest(
+    return AuditRequest(
         data=(str(path),), label="label", prediction="pred", groups=("g",),
         references={"g": "A"}, time_column="at", window="month", min_group_size=30,
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def doc(frame, tmp_path_factory):
+    svc = audit_service()
+    request = _monthly(frame, tmp_path_factory.mktemp("mon") / "d.parquet")
     return svc.json(svc.run(request), ["FPR ratio outside [0.8, 1.25]"])
 
 
@@ -142,20 +147,13 @@ def test_over_time_table_rows_cells_and_breaches(doc):
 
 
 def test_html_report_shows_the_windows_and_alerts_not_window_groupings(frame, tmp_path):
-    path = tmp_path / "d.parquet"
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
     svc = audit_service()
-    request = AuditRequest(
-        data=(str(path),), label="label", prediction="pred", groups=("g",),
-        references={"g": "A"}, time_column="at", window="month", min_group_size=30,
-    )  # fmt: skip
+    request = _monthly(frame, tmp_path / "d.parquet")
     page = svc.html(svc.run(request), ["FPR ratio outside [0.8, 1.25]"])
     assert "<h2>Over time, per month</h2>" in page
     assert page.count("<li class=flag>FPR ratio outside [0.8, 1.25]: g=B in 2026-0") == 2
     assert "<th scope=col>2026-02</th><th scope=col>2026-03</th>" in page
     assert "(window)" not in page  # per-window groups only in the over-time tables
     assert "<h2>g</h2>" in page  # the ordinary grouping is still there
-    plain = svc.html(svc.run(AuditRequest(
-        data=(str(path),), label="label", prediction="pred", groups=("g",),
-    )))  # fmt: skip
+    plain = svc.html(svc.run(replace(request, time_column=None, window=None)))
     assert "Over time" not in plain
