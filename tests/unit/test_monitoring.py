@@ -149,7 +149,8 @@ def test_over_time_table_rows_cells_and_breaches(doc):
 def test_html_report_shows_the_windows_and_alerts_not_window_groupings(frame, tmp_path):
     svc = audit_service()
     request = _monthly(frame, tmp_path / "d.parquet")
-    page = svc.html(svc.run(request), ["FPR ratio outside [0.8, 1.25]"])
+    report = svc.run(request)
+    page = svc.html(report, svc.json(report, ["FPR ratio outside [0.8, 1.25]"]))
     assert "<h2>Over time, per month</h2>" in page
     assert page.count("<li class=flag>FPR ratio outside [0.8, 1.25]: g=B in 2026-0") == 2
     assert "<th scope=col>2026-02</th><th scope=col>2026-03</th>" in page
@@ -157,3 +158,6 @@ def test_html_report_shows_the_windows_and_alerts_not_window_groupings(frame, tm
     assert "<h2>g</h2>" in page  # the ordinary grouping is still there
     plain = svc.html(svc.run(replace(request, time_column=None, window=None)))
     assert "Over time" not in plain
+    without_doc = svc.html(report)  # the document is made here, without alert rules
+    assert "<h2>Over time, per month</h2>" in without_doc
+    assert "alert(s)" not in without_doc

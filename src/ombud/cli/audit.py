@@ -179,7 +179,7 @@ def run(
         else:
             _write(Path(json_out), text)
     if html_out:
-        _write(html_out, service.html(report, rules))
+        _write(html_out, service.html(report, doc))
     if json_out != "-":
         _show(report, elapsed)
         if doc is not None and "windows" in doc:

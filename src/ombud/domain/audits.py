@@ -477,7 +477,8 @@ class AuditEngine(Protocol):
 
 class AuditReportRenderer(Protocol):
     def html(self, report: AuditReport, monitoring: Mapping[str, Any] | None = None) -> str:
-        """``monitoring``: the document's ``windows`` and ``alerts`` sections, if any."""
+        """``monitoring``: the report's JSON document, whose ``windows`` and ``alerts``
+        sections are shown, when the audit was per time window."""
         ...
 
 

@@ -98,10 +98,10 @@ class AuditService:
             raise Invalid("Alert rules need a time window: add --time COL --window month.")
         return doc
 
-    def html(self, report: AuditReport, alerts: Iterable[str] = ()) -> str:
-        """The report as one self-contained HTML page; with a window, its over-time
-        tables and the breaches of the alert rules."""
+    def html(self, report: AuditReport, doc: Mapping[str, Any] | None = None) -> str:
+        """The report as one self-contained HTML page; with a window, the over-time
+        tables and alerts of ``doc``, the report's JSON document (made here if not given,
+        then without alert rules)."""
         if not (report.request.window and report.request.time_column):
             return self.renderer.html(report)
-        doc = self.json(report, alerts)
-        return self.renderer.html(report, {"windows": doc["windows"], "alerts": doc["alerts"]})
+        return self.renderer.html(report, doc if doc is not None else self.json(report))
