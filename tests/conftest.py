@@ -50,6 +50,8 @@ _TABLES = (
     "ai_systems",
     "api_tokens",
     "web_sessions",
+    "password_links",
+    "sign_in_throttle",
     "memberships",
     "jurisdictions",
     "users",

@@ -11,6 +11,7 @@ from ombud.adapters.db.engine import Engines, make_engines
 from ombud.adapters.db.uow import SqlUnitOfWorkFactory
 from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
 from ombud.adapters.i18n import Catalogues, available_languages
+from ombud.adapters.ledger_keys import CheckpointFiles, LedgerKeyFile
 from ombud.adapters.mail import SmtpMailer
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
@@ -33,7 +34,7 @@ from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
 from ombud.services.incidents import IncidentService
 from ombud.services.instruments import InstrumentsService
-from ombud.services.ledger import LedgerService
+from ombud.services.ledger import LedgerService, LedgerSetUp
 from ombud.services.notices import NoticeService
 from ombud.services.notifications import NotificationService
 from ombud.services.public_register import PublicRegisterService
@@ -45,13 +46,19 @@ class Migrations:
     """Schema migrations for the configured database (`ombud db ...`). Alembic is imported
     when a migration command runs, not by every server worker at start."""
 
-    def __init__(self, engines: Engines) -> None:
+    def __init__(self, engines: Engines, ledger: LedgerService | None = None) -> None:
         self._engines = engines
+        self._ledger = ledger
 
-    def upgrade(self, target: str = "head") -> None:
+    def upgrade(self, target: str = "head", create_key: bool = False) -> LedgerSetUp | None:
+        """Migrate; at the newest revision, set up the ledger's installation key (made
+        when ``create_key`` or when entries written before it need sealing)."""
         from ombud.adapters.db import migrate
 
         migrate.upgrade(self._engines, target)
+        if self._ledger is None or self.current() != self.head():
+            return None
+        return self._ledger.set_up(create_key=create_key)
 
     def downgrade(self, target: str = "base") -> None:
         from ombud.adapters.db import migrate
@@ -120,10 +127,20 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     if settings.resolved_database_url.startswith("sqlite"):
         settings.ensure_data_dir()
     engines = make_engines(settings.resolved_database_url)
-    uow = SqlUnitOfWorkFactory(engines)
+    # The ledger's key lives outside the database; it is read (or made) when first needed.
+    ledger_keys = LedgerKeyFile(settings.resolved_ledger_key_file)
+    uow = SqlUnitOfWorkFactory(engines, ledger_keys)
+    ledger = LedgerService(
+        uow, ledger_keys, CheckpointFiles(settings.resolved_ledger_checkpoint_dir)
+    )
     hasher = Argon2PasswordHasher(fast=fast_password_hashing)
     accounts = AccountsService(
-        uow, hasher, session_hours=settings.session_hours, languages=available_languages()
+        uow,
+        hasher,
+        session_hours=settings.session_hours,
+        languages=available_languages(),
+        base_url=settings.base_url,
+        mail_enabled=bool(settings.smtp_host),
     )
     register = RegisterService(uow)
     catalogue, rules, requirements = shipped_catalogue()
@@ -153,11 +170,11 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     return Container(
         settings=settings,
         engines=engines,
-        migrations=Migrations(engines),
+        migrations=Migrations(engines, ledger),
         accounts=accounts,
         register=register,
         public_register=public_register,
-        ledger=LedgerService(uow),
+        ledger=ledger,
         demo=DemoService(
             accounts,
             register,

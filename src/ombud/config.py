@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     audit_engine: Literal["arrow", "spark"] = "arrow"  # spark: pip install 'ombud[spark]'
     # A public form sent sooner than this after it was served is refused (bots).
     public_min_fill_seconds: float = Field(default=2.0, ge=0, le=600)
+    # The audit ledger's installation key, outside the database (default: in the data
+    # directory), and its signed checkpoints of the head (coe-fc:26).
+    ledger_key_file: Path | None = None
+    ledger_checkpoint_seconds: float = Field(default=3600, ge=0, le=7 * 86400)  # 0: off
+    ledger_checkpoint_dir: Path | None = None
 
     @field_validator("public_rate_limit", "login_rate_limit")
     @classmethod
@@ -79,6 +84,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'ombud.db').resolve()}"
+
+    @property
+    def resolved_ledger_key_file(self) -> Path:
+        return self.ledger_key_file or self.data_dir / "ledger.key"
+
+    @property
+    def resolved_ledger_checkpoint_dir(self) -> Path:
+        return self.ledger_checkpoint_dir or self.data_dir / "checkpoints"
 
     @property
     def base_url(self) -> str:

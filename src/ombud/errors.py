@@ -63,6 +63,10 @@ class TooManyRequests(OmbudError):
     exit_code = 6
     code = "rate_limited"
 
+    def __init__(self, message: str, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)  # seconds; the web sends it as Retry-After
+
 
 class Invalid(OmbudError):
     """Bad input, with the location of each problem."""

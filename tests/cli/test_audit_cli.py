@@ -210,7 +210,7 @@ def test_a_broken_population_file_is_named(ombud, data, tmp_path):
         "--population", str(population),
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "is not valid YAML" in " ".join(result.output.split())
+    assert "population.yaml:2: not valid YAML" in " ".join(result.output.split())
 
 
 def test_monitoring_windows_alerts_and_exit_code(ombud, tmp_path):

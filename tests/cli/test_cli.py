@@ -23,6 +23,8 @@ def ombud(container, database_url: str, tmp_path: Path):
         "OMBUD_DATABASE_URL": database_url,
         "OMBUD_ENV": "test",
         "OMBUD_DATA_DIR": str(tmp_path / "cli-data"),
+        # The same installation key as the container: one ledger, one key.
+        "OMBUD_LEDGER_KEY_FILE": str(container.settings.resolved_ledger_key_file),
     }
     runner = CliRunner(env=env)
 

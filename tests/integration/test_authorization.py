@@ -15,6 +15,9 @@ The oversight body (jurisdiction over the city) reads the city's systems and its
 audit ledger, whatever the member's role there: POLICY gives LEDGER_READ to "an
 oversight body with jurisdiction", not to its admins only. The parliament has no
 jurisdiction in this world; the agency is another operator.
+
+A second matrix (CASE_MATRIX) does the same for a city case escalated to its
+overseers: who reads it, writes on it, and runs it.
 """
 
 from __future__ import annotations
@@ -233,7 +236,7 @@ def op_members(k: Case) -> str:
 
 def op_invite(k: Case) -> str:
     invitation = k.c.accounts.invite_member(k.actor, k.w.city.id, INVITEE, Role.EDITOR)
-    assert invitation.initial_password
+    assert invitation.set_password_link is None  # an inviter never holds a credential
     assert _member_role(k.c, k.w, INVITEE) is Role.EDITOR
     return "ok"
 
@@ -285,16 +288,20 @@ def _fresh_city_system(c: Any, w: World) -> int:
     return int(system.id)
 
 
+def _member_id(c: Any, w: World, email: str) -> int:
+    members = c.accounts.members(SYSTEM_PRINCIPAL, w.city.id)
+    return next(u.id for u, _ in members if u.email == email)
+
+
 @pytest.mark.parametrize("who", list(EXPECTED))
 def test_authorization_matrix(container, world, who):
     actor = world[f"{who}@example.org"]
-    target = container.accounts.invite_member(
-        SYSTEM_PRINCIPAL, world.city.id, TARGET_MEMBER, Role.VIEWER
-    )
+    container.accounts.invite_member(SYSTEM_PRINCIPAL, world.city.id, TARGET_MEMBER, Role.VIEWER)
+    target_id = _member_id(container, world, TARGET_MEMBER)
     mismatches = []
     for op in OPS:
         expected = EXPECTED[who][op]
-        case = Case(container, world, actor, _fresh_city_system(container, world), target.user.id)
+        case = Case(container, world, actor, _fresh_city_system(container, world), target_id)
         before = _state(container, world, case.system_id)
         try:
             got = OPERATIONS[op](case)
@@ -523,3 +530,167 @@ def test_every_kind_and_role_registers_and_publishes_as_designed(container, kind
         else:
             with pytest.raises(Forbidden):
                 container.register.create(principal, org.id, complete_details("refused"))
+
+
+# -- a city case escalated to its overseers (coe-fc:14.2.c, coe-fc:26) -------------------
+#
+# The oversight body and, here, a parliament have jurisdiction over the city. Both
+# read the escalated case; only the oversight body's officers (editor, approver,
+# admin) write on it, to the city and to the person; running the case (moving,
+# deciding, assigning) stays with the city's case handlers.
+
+CASE_MATRIX = """
+                     read file note msg  move dec  asgn
+city-viewer          NF   NF   NF   NF   NF   NF   NF
+city-editor          ok   ok   ok   ok   ok   ok   ok
+city-assessor        NF   NF   NF   NF   NF   NF   NF
+city-approver        ok   ok   ok   ok   ok   ok   ok
+city-admin           ok   ok   ok   ok   ok   ok   ok
+oversight-viewer     ok   ok   F    F    F    F    F
+oversight-editor     ok   ok   ok   ok   F    F    F
+oversight-assessor   ok   ok   F    F    F    F    F
+oversight-approver   ok   ok   ok   ok   F    F    F
+oversight-admin      ok   ok   ok   ok   F    F    F
+parliament-viewer    ok   ok   F    F    F    F    F
+parliament-admin     ok   ok   F    F    F    F    F
+agency-admin         NF   NF   NF   NF   NF   NF   NF
+"""
+CASE_OPS, CASE_EXPECTED = _parse(CASE_MATRIX)
+
+
+@dataclass
+class EscalatedCase:
+    c: Any
+    actor: Principal
+    case_id: int
+    attachment_id: int
+    handler: Principal  # the city's admin, who sees everything of the case
+
+
+def _escalated_case(c: Any, w: World) -> EscalatedCase:
+    from ombud.domain.files import Upload
+    from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
+
+    system_id = _fresh_city_system(c, w)
+    c.register.set_publication(w["city-admin@example.org"], system_id, PublicationState.PUBLISHED)
+    receipt = c.remedies.submit(
+        PublicReport(system_id, CaseKind.COMPLAINT, Category.PRIVACY, "My data was shared."),
+        [Upload("letter.txt", b"The letter I received.")],
+    )
+    admin = w["city-admin@example.org"]
+    case = next(
+        x for x in c.remedies.cases(admin).items if x.tracking_code == receipt.tracking_code
+    )
+    c.remedies.move(admin, case.id, CaseState.ESCALATED)
+    attachment_id = c.remedies.get(admin, case.id).attachments[0].id
+    return EscalatedCase(c, admin, case.id, attachment_id, admin)
+
+
+def _case_state(k: EscalatedCase) -> tuple[Any, ...]:
+    """What a refused operation must leave as it was: the case, its messages, the ledger."""
+    view = k.c.remedies.get(k.handler, k.case_id)
+    case = view.case
+    return (
+        case.state,
+        case.assigned_to,
+        case.outcome,
+        len(view.messages),
+        k.c.ledger.verify().checked,
+    )
+
+
+def case_read(k: EscalatedCase) -> str:
+    assert k.c.remedies.get(k.actor, k.case_id).case.id == k.case_id
+    return "ok"
+
+
+def case_file(k: EscalatedCase) -> str:
+    meta, data = k.c.remedies.attachment(k.actor, k.case_id, k.attachment_id)
+    assert (meta.name, data) == ("letter.txt", b"The letter I received.")
+    return "ok"
+
+
+def case_note(k: EscalatedCase) -> str:
+    k.c.remedies.note(k.actor, k.case_id, "Asked for the file.")
+    assert k.c.remedies.get(k.actor, k.case_id).messages[-1].text == "Asked for the file."
+    return "ok"
+
+
+def case_message(k: EscalatedCase) -> str:
+    k.c.remedies.note(k.actor, k.case_id, "We are looking into it.", internal=False)
+    assert not k.c.remedies.get(k.actor, k.case_id).messages[-1].internal
+    return "ok"
+
+
+def case_move(k: EscalatedCase) -> str:
+    from ombud.domain.remedies import CaseState
+
+    assert k.c.remedies.move(k.actor, k.case_id, CaseState.UNDER_REVIEW).state.value == (
+        "under_review"
+    )
+    return "ok"
+
+
+def case_decide(k: EscalatedCase) -> str:
+    from ombud.domain.remedies import CaseState
+
+    case = k.c.remedies.move(k.actor, k.case_id, CaseState.DECIDED, outcome="Data deleted.")
+    assert case.outcome == "Data deleted."
+    return "ok"
+
+
+def case_assign(k: EscalatedCase) -> str:
+    case = k.c.remedies.assign(k.actor, k.case_id, "city-editor@example.org")
+    assert case.assigned_to is not None
+    return "ok"
+
+
+CASE_OPERATIONS: dict[str, Callable[[EscalatedCase], str]] = {
+    "read": case_read,
+    "file": case_file,
+    "note": case_note,
+    "msg": case_message,
+    "move": case_move,
+    "dec": case_decide,
+    "asgn": case_assign,
+}
+# The "what may I do" flags of the case page and API, and the operations behind them.
+CASE_FLAGS = {Action.CASE_HANDLE: ("move", "dec", "asgn"), Action.CASE_WRITE: ("note", "msg")}
+
+
+def test_the_case_matrix_covers_every_operation_and_every_overseer_role():
+    assert set(CASE_OPERATIONS) == set(CASE_OPS)
+    overseer_roles = {n.split("-", 1)[1] for n in CASE_EXPECTED if n.startswith("oversight-")}
+    assert overseer_roles == {r.value for r in Role}
+
+
+@pytest.mark.parametrize("who", list(CASE_EXPECTED))
+def test_escalated_case_matrix(container, world, who):
+    container.accounts.grant_jurisdiction(SYSTEM_PRINCIPAL, world.parliament.slug, world.city.slug)
+    for role in (Role.EDITOR, Role.ASSESSOR, Role.APPROVER):
+        world.add_user(f"oversight-{role.value}@example.org", world.oversight.id, role)
+    world.add_user("parliament-admin@example.org", world.parliament.id, Role.ADMIN)
+    actor = container.accounts.principal_for_email(f"{who}@example.org")
+    mismatches = []
+    for op in CASE_OPS:
+        expected = CASE_EXPECTED[who][op]
+        k = _escalated_case(container, world)
+        k.actor = actor
+        before = _case_state(k)
+        try:
+            got = CASE_OPERATIONS[op](k)
+        except Forbidden:
+            got = "F"
+        except NotFound:
+            got = "NF"
+        if got != expected:
+            mismatches.append(f"{op}: expected {expected}, got {got}")
+        if got in {"F", "NF"} and _case_state(k) != before:
+            mismatches.append(f"{op}: refused, but the case or the ledger changed")
+        if op == "read" and got == "ok":
+            can = container.remedies.get(actor, k.case_id).can
+            for action, ops in CASE_FLAGS.items():
+                for other in ops:
+                    if can[action.value] != (CASE_EXPECTED[who][other] == "ok"):
+                        mismatches.append(f"read: can[{action.value}] is {can[action.value]}")
+    assert not mismatches, f"{who}:\n  " + "\n  ".join(mismatches)

@@ -127,4 +127,89 @@ def test_a_second_upgrade_is_harmless(fresh):
     fresh.migrations.upgrade()
     assert fresh.migrations.current() == fresh.migrations.head()
     with fresh.engines.write.connect() as conn:
-        assert [tuple(r) for r in conn.execute(select(ledger_head))] == [(1, 0, "0" * 64)]
+        assert [tuple(r)[:3] for r in conn.execute(select(ledger_head))] == [(1, 0, "0" * 64)]
+
+
+def test_ids_of_deleted_records_are_never_reused(fresh):
+    """A deleted system's id is not handed to the next one: the ledger keeps one
+    history per id (SQLite AUTOINCREMENT; PostgreSQL sequences)."""
+    fresh.migrations.upgrade()
+    root = SYSTEM_PRINCIPAL
+    org = fresh.accounts.create_organisation(root, "City", OrganisationKind.PUBLIC_AUTHORITY)
+    fresh.accounts.create_user(root, "a@example.org", PASSWORD)
+    fresh.accounts.set_role(root, org.id, "a@example.org", Role.ADMIN)
+    admin = fresh.accounts.principal_for_email("a@example.org")
+    first = fresh.register.create(admin, org.id, complete_details("First"))
+    fresh.register.delete(admin, first.id)
+    second = fresh.register.create(admin, org.id, complete_details("Second"))
+    assert second.id > first.id
+
+
+def test_upgrade_keeps_ids_deleted_before_it_retired(fresh):
+    """An id freed before ids were protected is not reused after the upgrade: the
+    sequence starts above the highest id the ledger has named."""
+    from sqlalchemy import text
+
+    fresh.migrations.upgrade("0006")
+    with fresh.engines.write.begin() as conn:  # system 7 was created and deleted back then
+        conn.execute(
+            text(
+                "INSERT INTO ledger_entries (seq, at, actor, action, entity_type, entity_id, "
+                "prev_hash, hash) VALUES (1, '2026-01-01', 'a', 'delete', 'ai_system', '7', "
+                ":z, :z)"
+            ),
+            {"z": "0" * 64},
+        )
+        conn.execute(text("UPDATE ledger_head SET seq = 1"))
+    fresh.migrations.upgrade()
+    root = SYSTEM_PRINCIPAL
+    org = fresh.accounts.create_organisation(root, "City", OrganisationKind.PUBLIC_AUTHORITY)
+    fresh.accounts.create_user(root, "a@example.org", PASSWORD)
+    fresh.accounts.set_role(root, org.id, "a@example.org", Role.ADMIN)
+    admin = fresh.accounts.principal_for_email("a@example.org")
+    after = fresh.register.create(admin, org.id, complete_details("After"))
+    assert after.id > 7
+
+
+def test_upgrade_names_who_wrote_earlier_case_messages(fresh):
+    """Messages from before ``case_messages.organisation_id`` get the organisation
+    their author wrote for: the case's own, or the oversight body it was escalated to."""
+    from sqlalchemy import text
+
+    from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
+
+    fresh.migrations.upgrade()
+    root = SYSTEM_PRINCIPAL
+    city = fresh.accounts.create_organisation(root, "City", OrganisationKind.PUBLIC_AUTHORITY)
+    body = fresh.accounts.create_organisation(root, "Authority", OrganisationKind.OVERSIGHT_BODY)
+    fresh.accounts.grant_jurisdiction(root, body.slug, city.slug)
+    for email, org in (("h@example.org", city), ("o@example.org", body)):
+        fresh.accounts.create_user(root, email, PASSWORD)
+        fresh.accounts.set_role(root, org.id, email, Role.ADMIN)
+    handler = fresh.accounts.principal_for_email("h@example.org")
+    officer = fresh.accounts.principal_for_email("o@example.org")
+    system = fresh.register.create(handler, city.id, complete_details("Chatbot"))
+    fresh.register.set_publication(handler, system.id, PublicationState.PUBLISHED)
+    receipt = fresh.remedies.submit(
+        PublicReport(system.id, CaseKind.COMPLAINT, Category.PRIVACY, "Shared my data.")
+    )
+    fresh.remedies.add_information(receipt.tracking_code, receipt.secret, "More.")
+    case_id = fresh.remedies.cases(handler).items[0].id
+    fresh.remedies.move(handler, case_id, CaseState.ESCALATED, "Passed on.")
+    fresh.remedies.note(officer, case_id, "Looking into it.", internal=False)
+
+    fresh.migrations.downgrade("0006")  # the column goes, the messages stay
+    fresh.migrations.upgrade()
+    with fresh.engines.write.connect() as conn:
+        rows = conn.execute(
+            text("SELECT author, organisation_id FROM case_messages ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("reporter", None),
+        ("h@example.org", city.id),
+        ("o@example.org", body.id),
+    ]
+    senders = [
+        m["from"] for m in fresh.remedies.follow(receipt.tracking_code, receipt.secret)["messages"]
+    ]
+    assert senders == ["you", "City", "Authority (oversight body)"]

@@ -26,7 +26,12 @@ from ombud.domain.ports import LedgerFilter
 from ombud.domain.systems import DETAIL_FIELDS, PublicationState, SystemDetails
 from ombud.errors import Conflict, Invalid, NotFound
 from ombud.services.register import RegisterService
-from tests.factories import complete_details, minimal_details, sign_current_assessments
+from tests.factories import (
+    SCREENING_URN,
+    complete_details,
+    minimal_details,
+    sign_current_assessments,
+)
 
 
 def _assessed(container, world, system_id):
@@ -471,3 +476,64 @@ def test_an_edit_cannot_empty_the_contact_point_of_a_published_system(container,
     with pytest.raises(Invalid) as exc:
         container.register.update(editor, system.id, complete_details(contact_point=""))
     assert "contact_point" in exc.value.field_messages()
+
+
+def _draft_with_records(container, world):
+    """A draft that has an assessment started on it and two incidents recorded."""
+    from ombud.domain.incidents import IncidentDraft, Severity
+    from ombud.domain.remedies import Category
+
+    system = container.register.create(
+        world["city-editor@example.org"], world.city.id, complete_details("Pilot never shipped")
+    )
+    container.assessments.start(world["city-assessor@example.org"], system.id, SCREENING_URN)
+    for title in ("Wrong fee information", "Wrong deadline information"):
+        container.incidents.record(
+            world["city-editor@example.org"],
+            system.id,
+            IncidentDraft(
+                title=title,
+                category=Category.DECISION_ERROR,
+                harm="Residents were told something wrong in the pilot.",
+                severity=Severity.MODERATE,
+            ),
+        )
+    return system
+
+
+DELETE_BLOCKED = "This draft has 1 assessment and 2 incidents"
+
+
+def test_a_draft_with_an_assessment_or_incidents_is_not_deleted_and_says_why(
+    container, world, admin
+):
+    system = _draft_with_records(container, world)
+    before = _counts(container)
+    with pytest.raises(Conflict) as exc:
+        container.register.delete(admin, system.id)
+    assert exc.value.message.startswith(DELETE_BLOCKED), exc.value.message
+    assert _counts(container) == before
+    assert container.register.get(admin, system.id).system.id == system.id
+
+
+def test_deleting_a_draft_with_records_answers_409_on_the_page_and_the_api(container, world, admin):
+    from fastapi.testclient import TestClient
+
+    from ombud.web.app import create_app
+    from tests.web.helpers import login
+
+    system = _draft_with_records(container, world)
+    token = container.accounts.create_token(admin, "tests").token
+    with TestClient(create_app(container), base_url="http://127.0.0.1") as client:
+        answer = client.delete(
+            f"/api/v1/systems/{system.id}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 409, answer.text
+        assert DELETE_BLOCKED in answer.text
+        csrf = login(client, "city-admin@example.org")
+        page = client.post(
+            f"/systems/{system.id}/delete", data={"csrf_token": csrf}, follow_redirects=False
+        )
+        assert page.status_code == 409, page.text
+        assert DELETE_BLOCKED in page.text
+    assert container.register.get(admin, system.id).system.id == system.id

@@ -71,6 +71,7 @@ def test_openapi_document_lists_every_path_and_is_complete(api: TestClient) -> N
     assert doc["components"]["securitySchemes"]["PersonalToken"]["scheme"] == "bearer"
     public = {
         "/auth/token",
+        "/auth/set-password",
         "/lifecycle",
         "/public/systems",
         "/public/systems/{system_id}",

@@ -212,7 +212,7 @@ def test_gate_blocks_deployment_on_the_page(app_client, world, container):
     )
 
 
-def test_members_page_invites_and_changes_roles(app_client, world):
+def test_members_page_invites_and_changes_roles(app_client, container, world):
     token = login(app_client, "city-admin@example.org")
     page = app_client.get("/admin/members")
     assert "city-viewer@example.org" in page.text
@@ -227,7 +227,25 @@ def test_members_page_invites_and_changes_roles(app_client, world):
         },
     )
     assert response.status_code == 200
-    assert "Their initial password is" in response.text
+    assert "new.person@example.org is now editor in City of Lindholm" in response.text
+    # No credential on the page: the person sets their own password through a link.
+    assert "initial password" not in response.text.lower()
+    assert 'id="set-password-link"' not in response.text
+    members = container.accounts.members(world["city-admin@example.org"], world.city.id)
+    person = next(u for u, _ in members if u.email == "new.person@example.org")
+    changed = app_client.post(
+        f"/admin/members/{world.city.id}/{person.id}/role",
+        data={"role": "viewer", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    # An admin's own row has no role form: nobody changes their own role.
+    own = world["city-admin@example.org"].user_id
+    assert f"/admin/members/{world.city.id}/{own}/role" not in app_client.get("/admin/members").text
+    refused = app_client.post(
+        f"/admin/members/{world.city.id}/{own}/role", data={"role": "viewer", "csrf_token": token}
+    )
+    assert refused.status_code == 403
     bad = app_client.post(
         "/admin/members",
         data={

@@ -34,7 +34,7 @@ def test_public_intake_api_and_follow_link(app_client, api, as_user, published, 
     assert created.status_code == 201, created.text
     receipt = created.json()
     code, follow = receipt["tracking_code"], receipt["follow_url"]
-    assert follow.startswith("http://127.0.0.1/follow/")
+    assert follow.startswith(f"{container.settings.base_url}/follow/")  # OMBUD_PUBLIC_URL
     status = app_client.get(follow, headers={"Accept": "application/json"})
     assert status.status_code == 200
     assert status.json()["state"] == "received"
@@ -146,7 +146,7 @@ def test_ai_notice_page_qr_and_pdf(app_client, published, container, world):
     assert page.status_code == 200
     assert "You are dealing with an AI system" in page.text
     assert "<svg" in page.text
-    assert f"http://127.0.0.1/register/{published.id}/notice" in page.text  # the snippet
+    assert f"{container.settings.base_url}/register/{published.id}/notice" in page.text  # snippet
     qr = app_client.get(f"/register/{published.id}/notice.svg")
     assert qr.headers["content-type"].startswith("image/svg+xml")
     pdf = app_client.get(f"/register/{published.id}/notice.pdf")
@@ -229,7 +229,7 @@ def test_escalation_reaches_only_the_oversight_body_with_jurisdiction(container,
     from datetime import timedelta
 
     from ombud.domain.remedies import CaseState
-    from ombud.errors import Conflict
+    from ombud.errors import Conflict, Forbidden
     from ombud.services.common import utcnow
     from ombud.services.remedies import RemediesService
 
@@ -245,10 +245,13 @@ def test_escalation_reaches_only_the_oversight_body_with_jurisdiction(container,
     later.escalate_overdue(receipt.tracking_code, receipt.secret)
     queue = container.remedies.oversight_queue(overseer)
     assert [c.tracking_code for c in queue.items] == [receipt.tracking_code]
-    # the overseer reads it and may add a note, but does not run the organisation's case
+    # the overseer reads it; its officers, not its viewers, add notes (coe-fc:26)
     case_id = queue.items[0].id
     assert container.remedies.get(overseer, case_id).case.state is CaseState.ESCALATED
-    container.remedies.note(overseer, case_id, "We have asked the city for its file.")
+    with pytest.raises(Forbidden):
+        container.remedies.note(overseer, case_id, "We have asked the city for its file.")
+    officer = world["oversight-admin@example.org"]
+    container.remedies.note(officer, case_id, "We have asked the city for its file.")
     # a parliament without jurisdiction over the city sees nothing
     assert container.remedies.oversight_queue(world["parliament-viewer@example.org"]).total == 0
     # a handler escalates directly too

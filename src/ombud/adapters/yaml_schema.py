@@ -3,6 +3,11 @@
 A refusal reads like ``coe-fc.yaml:412: provisions[57].kind: Input should be
 'obligation', 'recommendation', ...`` so the person fixing the file goes straight
 to the line.
+
+``validate`` reads the data files ombud ships; ``read_yaml`` and
+``read_mapping_lines`` read what people upload (answers files), through the
+bounded parser of ``ombud.safe_load`` (no anchors or aliases, capped size, depth
+and number of values).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ombud.errors import FieldProblem, Invalid
+from ombud.safe_load import FILE_LIMITS, Limits, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 Path_ = tuple[str | int, ...]
@@ -23,17 +29,26 @@ class SchemaError(Invalid):
     """A data file (catalogue, rules, templates) that does not match its schema."""
 
 
-def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            out[(*path, key)] = key_node.start_mark.line + 1
-            _lines(value_node, (*path, key), out)
-            out[(*path, key)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _lines(item, (*path, i), out)
+def _lines(root: yaml.Node, out: dict[Path_, int]) -> None:
+    # Iterative, and each node is visited once: an alias shares its node, and walking
+    # a shared node once per reference is how nine aliases become a billion lines.
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Path_]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        out.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = (*path, key_node.value)
+                out[key] = key_node.start_mark.line + 1
+                stack.append((value_node, key))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*path, i)) for i, item in enumerate(node.value))
 
 
 # LibYAML's parser when PyYAML was built with it (the wheels are): the shipped catalogue
@@ -58,18 +73,25 @@ def _load(name: str, source: str, compose: bool) -> Any:
 
 def line_map(name: str, source: str) -> dict[Path_, int]:
     """A map from each path in a YAML document to its line number."""
-    node = _load(name, source, compose=True)
+    return _line_map(_load(name, source, compose=True))
+
+
+def _line_map(node: yaml.Node | None) -> dict[Path_, int]:
     lines: dict[Path_, int] = {}
     if node is not None:
-        _lines(node, (), lines)
+        _lines(node, lines)
     return lines
 
 
-def read_yaml(path: Path | str, text: str | None = None) -> tuple[Any, dict[Path_, int]]:
-    """The data of a YAML file and a map from each path in it to its line number."""
+def read_yaml(
+    path: Path | str, text: str | None = None, limits: Limits = FILE_LIMITS
+) -> tuple[Any, dict[Path_, int]]:
+    """The data of an uploaded YAML (or JSON) file and a map from each path in it to
+    its line number; Invalid naming the line for anything ``safe_load`` refuses."""
     name = Path(path).name
     source = text if text is not None else Path(path).read_text("utf-8")
-    return _load(name, source, compose=False), line_map(name, source)
+    data, node = load_yaml(name, source, limits)
+    return data, _line_map(node)
 
 
 def _line_of(loc: Path_, lines: dict[Path_, int]) -> int:

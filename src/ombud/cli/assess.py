@@ -99,7 +99,10 @@ def run(
             raise Invalid(f"--answers: {answers} is not a file.")
         if answers.stat().st_size > ANSWERS_FILE_MAX:
             raise Invalid(f"--answers: {answers} is larger than {ANSWERS_FILE_MAX} bytes.")
-        text = answers.read_text("utf-8")
+        try:
+            text = answers.read_text("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Invalid(f"--answers: {answers} is not UTF-8 text (byte {exc.start}).") from None
         c.assessments.answers_from_file(answers.name, text)  # refuse a broken file first
     a_id = assessment or c.assessments.start(actor, system_id, template).id
     if text is not None and answers is not None:

@@ -225,17 +225,12 @@ def _read_mapping(path: Path) -> Any:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise Invalid(f"Cannot read the population file {path}: {exc.strerror}.") from None
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
+    # Bounded parsers: no YAML aliases, capped size and depth (ombud.safe_load).
+    from ombud.safe_load import load_json, load_yaml
 
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise Invalid(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise Invalid(f"{path} is not valid JSON: {exc}.") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return load_yaml(path.name, text)[0]
+    return load_json(path.name, text)
 
 
 def _write(path: Path, text: str) -> None:

@@ -15,7 +15,7 @@ from ombud.cli.common import AsOption, as_user, container, handles_errors, out
 from ombud.domain.incidents import Incident, IncidentDraft, Severity
 from ombud.domain.remedies import Category
 from ombud.errors import Invalid
-from ombud.services.incidents import ExchangeFormat
+from ombud.services.incidents import IMPORT_MAX_BYTES, ExchangeFormat
 
 incidents_app = typer.Typer(no_args_is_help=True, help="Confirmed incidents (unga-78-265:op6.c).")
 
@@ -174,13 +174,13 @@ def import_file(
 ) -> None:
     """Import AIID incidents or AVID reports as incidents of a system."""
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
+        if file.stat().st_size > IMPORT_MAX_BYTES:  # not read into memory at all
+            raise Invalid(f"{file}: larger than {IMPORT_MAX_BYTES:,} bytes.")
+        data = file.read_bytes()
     except OSError as exc:
         raise Invalid(f"{file}: cannot read it ({exc.strerror}).") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Invalid(f"{file}: not valid JSON ({exc}).") from None
     c = container()
-    result = c.incidents.import_records(
-        as_user(c, _actor(as_email)), system, _format(fmt), document, severity, category
+    result = c.incidents.import_file(
+        as_user(c, _actor(as_email)), system, _format(fmt), file.name, data, severity, category
     )
     out.print(f"imported {len(result.created)}; skipped {len(result.skipped)} already on record")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -80,8 +81,19 @@ def serve(
 def db_upgrade(target: str = "head") -> None:
     """Apply migrations up to TARGET (default: the newest)."""
     c = container()
-    c.migrations.upgrade(target)
+    setup = c.migrations.upgrade(target, create_key=True)
     out.print(f"database at revision {c.migrations.current()} ({c.migrations.dialect})")
+    if setup and setup.key_created:
+        out.print(
+            f"ledger installation key created: {setup.key_location} (mode 0600; back it up "
+            "apart from the database: without it the ledger cannot be verified)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if setup and setup.sealed:
+        out.print(f"sealed {setup.sealed} ledger entries written before the key existed")
+    if setup and setup.warning:
+        err.print(f"[yellow]warning:[/yellow] {setup.warning}", highlight=False)
 
 
 @db_app.command("downgrade")
@@ -130,6 +142,22 @@ def user_create(
         out.print(f"created {user.email} (id {user.id}), {role.value} in {target.name}")
     else:
         out.print(f"created {user.email} (id {user.id})")
+
+
+@user_app.command("link")
+@handles_errors
+def user_link(email: str) -> None:
+    """Print a single-use link (72 hours) for EMAIL to set its password: for an invited
+    person who got no mail, or one who forgot their password. Using it signs the account
+    out everywhere and revokes its API tokens; no one else's password is ever shown."""
+    c = container()
+    issued = c.accounts.issue_password_link(SYSTEM_PRINCIPAL, email)
+    out.print(
+        f"Link for {issued.email} (until {issued.expires_at:%Y-%m-%d %H:%M} UTC; give it to "
+        "them, it works once):",
+        highlight=False,
+    )
+    out.print(issued.url, highlight=False, soft_wrap=True)
 
 
 @org_app.command("create")
@@ -193,12 +221,21 @@ def org_languages(
 
 @org_app.command("member")
 @handles_errors
-def org_member(org: str, email: str, role: Role) -> None:
-    """Give an existing account ROLE in ORG."""
+def org_member(
+    org: str,
+    email: str,
+    role: Role,
+    name: Annotated[str, typer.Option(help="Display name, if the account is new.")] = "",
+) -> None:
+    """Give EMAIL the ROLE in ORG; an address without an account gets one, with a
+    single-use link to set its password (mailed, or printed here when e-mail is off)."""
     c = container()
     target = c.accounts.get_organisation(org)
-    c.accounts.set_role(SYSTEM_PRINCIPAL, target.id, email, role)
-    out.print(f"{email} is now {role.value} in {target.name}")
+    invitation = c.accounts.invite_member(SYSTEM_PRINCIPAL, target.id, email, role, name)
+    out.print(invitation.message, highlight=False, soft_wrap=True)
+    if invitation.set_password_link:
+        out.print("Link to set the password (works once, for 72 hours; give it to them):")
+        out.print(invitation.set_password_link, highlight=False, soft_wrap=True)
 
 
 @org_app.command("oversee")
@@ -250,16 +287,86 @@ def demo_load(
 
 @ledger_app.command("verify")
 @handles_errors
-def ledger_verify() -> None:
-    """Check the hash chain: exit 0 when intact, 1 naming the first bad entry."""
+def ledger_verify(
+    checkpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--checkpoint",
+            "-c",
+            help="A checkpoint file (repeatable): the ledger must still hold the entry it "
+            "records, with the chain intact after it.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Check checkpoint signatures with this public key file (PEM, from `ombud "
+            "ledger public-key`) instead of the installation key."
+        ),
+    ] = None,
+    records: Annotated[
+        bool, typer.Option(help="Also compare each current record with its ledger entries.")
+    ] = True,
+) -> None:
+    """Check the chain, its MACs, checkpoints and records: exit 0 when all hold, 1 naming
+    the first bad entry or record."""
+    key_text = None
+    if public_key is not None:
+        try:
+            key_text = Path(public_key).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise Invalid(f"Public key file {public_key} cannot be read: {why}.") from None
     c = container()
-    report = c.ledger.verify()
-    if report.ok:
-        out.print(f"OK: {report.checked} entries, chain intact")
+    report = c.ledger.check(checkpoint or (), key_text, records)
+    chain = report.chain
+    if chain.ok:
+        out.print(f"OK: {chain.checked} entries, chain intact, every MAC holds")
+    else:
+        err.print(f"BROKEN at entry #{chain.first_bad_seq}: {chain.reason}", highlight=False)
+        err.print(f"({chain.checked} entries before it verified)")
+    for cp in report.checkpoints:
+        line = f"checkpoint {cp.source} (entry #{cp.seq}): "
+        if cp.ok:
+            out.print(line + f"OK, {cp.reason}", highlight=False, soft_wrap=True)
+        else:
+            err.print(line + f"FAILED: {cp.reason}", highlight=False, soft_wrap=True)
+    if report.records is not None:
+        rec = report.records
+        if rec.ok:
+            out.print(f"records: {rec.checked} checked, each as its ledger entries say")
+        for m in rec.mismatches:
+            err.print(f"RECORD MISMATCH {m.describe()}", highlight=False, soft_wrap=True)
+        if rec.total_mismatches > len(rec.mismatches):
+            err.print(f"... and {rec.total_mismatches - len(rec.mismatches)} more mismatches")
+        for note in rec.unchecked:
+            out.print(f"  not checked, {note}", highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("checkpoint")
+@handles_errors
+def ledger_checkpoint(
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write (replaced whole); - for stdout.")
+    ],
+) -> None:
+    """Sign the ledger's head now and write the checkpoint: keep it outside the database
+    (give it to the oversight body); `ombud ledger verify --checkpoint FILE` checks it."""
+    c = container()
+    if output == "-":
+        sys.stdout.write(c.ledger.checkpoint().to_json())
         return
-    err.print(f"BROKEN at entry #{report.first_bad_seq}: {report.reason}", highlight=False)
-    err.print(f"({report.checked} entries before it verified)")
-    raise typer.Exit(1)
+    cp = c.ledger.write_checkpoint(output)
+    out.print(f"checkpoint of entry #{cp.seq} written to {output} (key {cp.key_id})")
+
+
+@ledger_app.command("public-key")
+@handles_errors
+def ledger_public_key() -> None:
+    """Print the installation's public key (PEM), to check checkpoints with elsewhere."""
+    sys.stdout.write(container().ledger.public_key_pem())
 
 
 @ledger_app.command("list")

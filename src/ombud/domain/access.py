@@ -5,14 +5,16 @@ acting on their behalf (3.1.a), private actors (3.1.b); plus the bodies that
 check them: oversight bodies (coe-fc:26) and parliaments (ipu-149).
 
 The policy is one explicit table (``POLICY``): for each action, which roles of
-the organisation that owns the record may perform it, and whether an oversight
-body with jurisdiction may (read-only). The authorization matrix test walks it.
+the organisation that owns the record may perform it, whether an oversight
+body with jurisdiction may (read-only), and which roles of which kinds of
+overseeing organisation may (e.g. an oversight body's officers writing on a
+case escalated to it). The authorization matrix tests walk it.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 
@@ -75,7 +77,9 @@ class Action(enum.StrEnum):
     SYSTEM_PUBLISH = "system.publish"
     SYSTEM_CLASSIFY_RISK = "system.classify_risk"
     SYSTEM_DELETE = "system.delete"
-    CASE_HANDLE = "case.handle"
+    CASE_HANDLE = "case.handle"  # triage, move, decide, assign: the organisation's own
+    CASE_READ = "case.read"  # a case, its messages and files
+    CASE_WRITE = "case.write"  # internal notes and messages to the person
     INCIDENT_RECORD = "incident.record"
     AUDIT_RUN = "audit.run"
     ASSESSMENT_EDIT = "assessment.edit"
@@ -87,6 +91,9 @@ class Action(enum.StrEnum):
 
 ALL_ROLES = frozenset(Role)
 WRITERS = frozenset({Role.EDITOR, Role.APPROVER, Role.ADMIN})
+HANDLERS = WRITERS  # of cases, in the organisation they are about
+# Who acts for an oversight body (coe-fc:26): its viewers only follow what it does.
+OFFICERS = WRITERS
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,9 @@ class Rule:
     roles: frozenset[Role]  # roles in the owning organisation
     operator_only: bool = True  # only organisations that operate systems
     oversight_reads: bool = False  # an oversight body with jurisdiction may, read-only
+    # Roles in an overseeing organisation, by its kind, that may act on the owner's
+    # records; applies only to the overseers the caller passes to ``is_allowed``.
+    overseers: Mapping[OrganisationKind, frozenset[Role]] = field(default_factory=dict)
 
 
 POLICY: Mapping[Action, Rule] = {
@@ -105,7 +115,18 @@ POLICY: Mapping[Action, Rule] = {
     Action.SYSTEM_PUBLISH: Rule(frozenset({Role.APPROVER, Role.ADMIN})),
     Action.SYSTEM_CLASSIFY_RISK: Rule(frozenset({Role.ASSESSOR, Role.APPROVER, Role.ADMIN})),
     Action.SYSTEM_DELETE: Rule(frozenset({Role.ADMIN})),
-    Action.CASE_HANDLE: Rule(frozenset({Role.EDITOR, Role.APPROVER, Role.ADMIN})),
+    Action.CASE_HANDLE: Rule(HANDLERS),
+    # Once a case is escalated (coe-fc:14.2.c) the bodies with jurisdiction over the
+    # organisation read it; an oversight body's officers also write on it, to the
+    # organisation and to the person. A parliament never writes on cases.
+    Action.CASE_READ: Rule(
+        HANDLERS,
+        overseers={
+            OrganisationKind.OVERSIGHT_BODY: ALL_ROLES,
+            OrganisationKind.PARLIAMENT: ALL_ROLES,
+        },
+    ),
+    Action.CASE_WRITE: Rule(HANDLERS, overseers={OrganisationKind.OVERSIGHT_BODY: OFFICERS}),
     Action.AUDIT_RUN: Rule(frozenset({Role.EDITOR, Role.ASSESSOR, Role.APPROVER, Role.ADMIN})),
     Action.INCIDENT_RECORD: Rule(
         frozenset({Role.EDITOR, Role.ASSESSOR, Role.APPROVER, Role.ADMIN})
@@ -155,12 +176,43 @@ class Principal:
 SYSTEM_PRINCIPAL = Principal(user_id=0, email="ombud (system)", is_superuser=True)
 
 
-def is_allowed(principal: Principal, action: Action, org: OrganisationRef) -> bool:
-    """The single decision point: may ``principal`` do ``action`` on records of ``org``?"""
+def acting_for(
+    principal: Principal,
+    action: Action,
+    org: OrganisationRef,
+    overseers: Collection[OrganisationRef] = (),
+) -> OrganisationRef | None:
+    """On whose behalf ``principal`` may do ``action`` on records of ``org``: ``org``
+    itself (by their role there), one of ``overseers`` (the organisations with
+    jurisdiction over ``org``, by their role there and its kind), or None."""
+    rule = POLICY[action]
+    if rule.operator_only and not org.kind.operates_systems:
+        return None
+    role = principal.role_in(org.id)
+    if role is not None and role in rule.roles:
+        return org
+    if org.id not in principal.jurisdiction:  # the principal's own view must agree
+        return None
+    for body in overseers:
+        body_role = principal.role_in(body.id)
+        if body_role is not None and body_role in rule.overseers.get(body.kind, frozenset()):
+            return body
+    return None
+
+
+def is_allowed(
+    principal: Principal,
+    action: Action,
+    org: OrganisationRef,
+    overseers: Collection[OrganisationRef] = (),
+) -> bool:
+    """The single decision point: may ``principal`` do ``action`` on records of ``org``?
+
+    ``overseers`` are the organisations with jurisdiction over ``org`` for the rules
+    that name overseeing kinds; without them such a rule allows its overseers nothing."""
     rule = POLICY[action]
     if rule.operator_only and not org.kind.operates_systems:
         return False
-    role = principal.role_in(org.id)
-    if role is not None and role in rule.roles:
+    if acting_for(principal, action, org, overseers) is not None:
         return True
     return rule.oversight_reads and org.id in principal.jurisdiction

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ombud.domain.remedies import Case, CaseState
+from ombud.domain.remedies import UNKNOWN_SENDER, Case, CaseState
 
 SUBJECT_MAX = 200
 MAX_ATTEMPTS = 8
@@ -96,9 +96,10 @@ Keep this link to yourself: anyone who has it can see your case.""",
 
 
 def to_reporter_changed(
-    case: Case, system_name: str, base_url: str, message: str = ""
+    case: Case, system_name: str, base_url: str, message: str = "", sender: str = ""
 ) -> list[Mail]:
-    """A state change, an outcome or a message the reporter will see on the follow page."""
+    """A state change, an outcome or a message the reporter will see on the follow page;
+    ``sender`` names who wrote the message, as on that page (remedies.sender_name)."""
     if not case.contact:
         return []
     lines = [
@@ -108,7 +109,7 @@ def to_reporter_changed(
     if case.state is CaseState.DECIDED and case.outcome:
         lines += ["", "The outcome and its reasons:", case.outcome]
     elif message:
-        lines += ["", "Message from the organisation:", message]
+        lines += ["", f"Message from {sender or UNKNOWN_SENDER}:", message]
     lines += [
         "",
         "Open the link you received with your tracking code to see the case and answer.",
@@ -135,3 +136,36 @@ Open it: {base_url}/cases/{case.id}""",
         )
         for to in sorted(set(recipients))
     ]
+
+
+# -- accounts: who is added to an organisation hears of it ------------------------------
+# A set-password link goes only to the invitee's own address; the inviter never sees it.
+
+
+def to_invitee(
+    to: str, organisation: str, role: str, inviter: str, link: str, expires_at: datetime
+) -> Mail:
+    """A new address was added: the single-use link that lets its owner set a password."""
+    return _mail(
+        to,
+        f"You were invited to {organisation} on ombud",
+        f"""{inviter} added you to {organisation} on ombud, as {role}.
+
+Choose your password here (the link works once, until {expires_at:%Y-%m-%d %H:%M} UTC):
+{link}
+
+Then sign in with this address and that password. If you did not expect this
+message, ignore it: without the link nobody can use the account.""",
+    )
+
+
+def to_new_member(to: str, organisation: str, role: str, inviter: str, base_url: str) -> Mail:
+    """An existing account was given a role: news only, no credential."""
+    return _mail(
+        to,
+        f"You were added to {organisation} on ombud",
+        f"""{inviter} gave you the role {role} in {organisation} on ombud.
+
+Sign in as usual: {base_url}/login
+If you did not expect this, tell the organisation or your platform administrator.""",
+    )

@@ -10,15 +10,24 @@ from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from ombud.domain.access import OrganisationKind, Role
-from ombud.domain.accounts import ApiToken, Membership, Organisation, User, WebSession
+from ombud.domain.accounts import (
+    ApiToken,
+    LinkPurpose,
+    Membership,
+    Organisation,
+    PasswordLink,
+    SignInThrottle,
+    User,
+    WebSession,
+)
 from ombud.domain.assessments import Assessment, Comment, EvidenceFile, RedLineDecision
 from ombud.domain.audit_runs import AuditRun, Finding
 from ombud.domain.files import Upload
 from ombud.domain.incidents import Incident
-from ombud.domain.ledger import LedgerDraft, LedgerEntry
+from ombud.domain.ledger import InstallationKey, LedgerDraft, LedgerEntry, LedgerHead
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.notifications import Mail, OutboxItem
 from ombud.domain.remedies import Case, CaseAttachment, CaseMessage, CaseState
@@ -107,14 +116,18 @@ class OrganisationRepository(Protocol):
 
 class UserRepository(Protocol):
     def add(
-        self, email: str, display_name: str, password_hash: str, is_superuser: bool, at: datetime
+        self,
+        email: str,
+        display_name: str,
+        password_hash: str,
+        is_superuser: bool,
+        at: datetime,
+        claimed: bool = True,
     ) -> User: ...
-    def get(self, user_id: int) -> User | None: ...
+    def get(self, user_id: int, for_update: bool = False) -> User | None: ...
     def get_by_email(self, email: str) -> User | None: ...
-    def record_login_attempt(
-        self, user_id: int, failed_logins: int, locked_until: datetime | None
-    ) -> None: ...
     def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+    def mark_claimed(self, user_id: int) -> None: ...
     def set_active(self, user_id: int, active: bool) -> None: ...
     def set_membership(self, user_id: int, org_id: int, role: Role) -> Membership | None: ...
     def remove_membership(self, user_id: int, org_id: int) -> Role | None: ...
@@ -142,7 +155,50 @@ class CredentialRepository(Protocol):
     def get_token(self, token_id: int) -> ApiToken | None: ...
     def tokens_of(self, user_id: int) -> list[ApiToken]: ...
     def revoke_token(self, token_id: int, at: datetime) -> None: ...
+    def revoke_tokens_of(self, user_id: int, at: datetime) -> list[ApiToken]:
+        """Revoke every usable token of the user; returns those it revoked."""
+        ...
+
     def touch_token(self, token_id: int, at: datetime) -> None: ...
+
+
+class PasswordLinkRepository(Protocol):
+    def add(
+        self,
+        user_id: int,
+        token_hash: str,
+        purpose: LinkPurpose,
+        organisation_id: int | None,
+        created_by: str,
+        at: datetime,
+        expires_at: datetime,
+    ) -> PasswordLink: ...
+    def get_by_hash(self, token_hash: str, for_update: bool = False) -> PasswordLink | None: ...
+    def use(self, link_id: int, at: datetime) -> bool:
+        """Mark the link used; False if it already was (a second, concurrent use)."""
+        ...
+
+    def retire_unused(self, user_id: int, at: datetime) -> int:
+        """End every still-unused link of the user (a newer one replaces them)."""
+        ...
+
+    def inviting_organisation(self, user_id: int) -> int | None:
+        """The organisation whose invitation created the account (its first link)."""
+        ...
+
+
+class SignInThrottleRepository(Protocol):
+    def get(self, email_hash: str) -> SignInThrottle | None: ...
+    def add_failure(self, email_hash: str, at: datetime, forget_before: datetime) -> int:
+        """Count one more failure (starting again if the last was before
+        ``forget_before``); returns the count."""
+        ...
+
+    def set_not_before(self, email_hash: str, not_before: datetime | None) -> None: ...
+    def clear(self, email_hash: str) -> None: ...
+    def prune(self, before: datetime) -> int:
+        """Forget addresses whose last failure was before ``before``."""
+        ...
 
 
 class SystemRepository(Protocol):
@@ -270,6 +326,20 @@ class LedgerRepository(Protocol):
     def iter_entries(self) -> Iterator[LedgerEntry]: ...
     def head(self) -> tuple[int, str] | None: ...
     def find(self, flt: LedgerFilter, page: Page) -> PageResult[LedgerEntry]: ...
+    # The ledger's trust in itself (services/ledger.py): MACs, set-up, record check.
+    def head_state(self, for_update: bool = False) -> LedgerHead | None: ...
+    def count_unsealed(self) -> int: ...
+    def seal_unsealed(self, key: InstallationKey) -> int: ...
+    def entries_of(self, entity_type: str, entity_ids: Sequence[str]) -> Iterator[LedgerEntry]: ...
+    def recorded_id_batches(self, entity_type: str, size: int) -> Iterator[list[str]]: ...
+    def record_types(self) -> frozenset[str]: ...
+    def record_batches(
+        self, entity_type: str, size: int
+    ) -> Iterator[list[tuple[str, dict[str, Any]]]]: ...
+    def existing_records(self, entity_type: str, entity_ids: Sequence[str]) -> set[str]: ...
+    def records_of(
+        self, entity_type: str, entity_ids: Sequence[str]
+    ) -> list[tuple[str, dict[str, Any]]]: ...
 
 
 class UnitOfWork(Protocol):
@@ -278,6 +348,8 @@ class UnitOfWork(Protocol):
     organisations: OrganisationRepository
     users: UserRepository
     credentials: CredentialRepository
+    password_links: PasswordLinkRepository
+    sign_in_throttle: SignInThrottleRepository
     systems: SystemRepository
     ledger: LedgerRepository
     assessments: AssessmentRepository

@@ -14,11 +14,12 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ombud.domain.access import OrganisationRef
 from ombud.domain.files import IMAGE_AND_DOCUMENT_TYPES, Upload, check_file
 
 DESCRIPTION_MAX = 10_000
@@ -134,6 +135,12 @@ class Case:
     def overdue(self, now: datetime) -> bool:
         return self.deadline is not None and now > self.deadline
 
+    @property
+    def escalated(self) -> bool:
+        """Once escalated, the bodies with jurisdiction over the organisation take part in
+        the case for good, whatever state it is in later (coe-fc:14.2.c, coe-fc:26)."""
+        return self.escalated_at is not None
+
 
 @dataclass(frozen=True)
 class CaseAttachment:
@@ -183,6 +190,20 @@ class CaseMessage:
     author: str  # "reporter" or the handler's e-mail
     text: str
     internal: bool  # internal notes are never shown to the reporter
+    # On whose behalf: the case's organisation or the oversight body it was escalated
+    # to; None for the reporter (and for notes written before this was kept).
+    organisation_id: int | None = None
+
+
+# For messages from before the sender's organisation was kept.
+UNKNOWN_SENDER = "the organisation"
+
+
+def sender_name(org: OrganisationRef) -> str:
+    """How an organisation is named to the person it writes to: by its name and, for a
+    body that oversees, what it is, e.g. "AI Supervisory Authority (oversight body)".
+    No handler's name or address: the ledger keeps who wrote."""
+    return f"{org.name} ({org.kind.label.lower()})" if org.kind.oversees else org.name
 
 
 def validate_report(report: PublicReport) -> dict[str, str]:
@@ -228,8 +249,18 @@ def public_status(
     messages: list[CaseMessage],
     now: datetime,
     attachments: Sequence[CaseAttachment] = (),
+    senders: Mapping[int, OrganisationRef] | None = None,
 ) -> dict[str, Any]:
-    """What the reporter may see: no internal notes, no handler names."""
+    """What the reporter may see: no internal notes, no handler names; each message
+    from "you" or from the organisation (by ``senders``, id -> organisation) that wrote it."""
+    senders = senders or {}
+
+    def sender(m: CaseMessage) -> str:
+        if m.author == "reporter":
+            return "you"
+        org = senders.get(m.organisation_id) if m.organisation_id is not None else None
+        return sender_name(org) if org else UNKNOWN_SENDER
+
     return {
         "tracking_code": case.tracking_code,
         "kind": case.kind.value,
@@ -243,7 +274,7 @@ def public_status(
         "messages": [
             {
                 "at": m.at.isoformat() + "Z",
-                "from": "you" if m.author == "reporter" else "the organisation",
+                "from": sender(m),
                 "text": m.text,
             }
             for m in messages

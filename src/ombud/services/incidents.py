@@ -9,7 +9,8 @@ Exports serve the exchange of information on risks and effects (coe-fc:25.2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from ombud.domain.access import Action, Principal, is_allowed
@@ -33,10 +34,24 @@ from ombud.domain.ports import PageResult, UnitOfWork
 from ombud.domain.remedies import CaseMessage, Category
 from ombud.domain.systems import AISystem, PublicationState
 from ombud.errors import Invalid, NotFound
+from ombud.safe_load import Limits, format_path, load_json, text_problem, text_problems
 from ombud.services.common import Service, authorize, get_org, org_ref, page_of, readable_system
 
 ExchangeFormat = Literal["aiid", "avid"]
 IMPORT_MAX_RECORDS = 1000
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_LIMITS = Limits(max_bytes=IMPORT_MAX_BYTES)
+
+
+def _draft_problems(draft: IncidentDraft, now: datetime) -> dict[str, str]:
+    # The last line for text from the CLI and imports (the web refuses it earlier):
+    # a control character would reach the database (PostgreSQL refuses NUL).
+    problems = {
+        name: bad
+        for name, value in asdict(draft).items()
+        if isinstance(value, str) and (bad := text_problem(value))
+    }
+    return problems or draft.problems(now)
 
 
 @dataclass(frozen=True)
@@ -89,7 +104,7 @@ class IncidentService(Service):
     ) -> Incident:
         """Record a confirmed incident; the system's signed assessments become stale."""
         now = self.clock()
-        problems = draft.problems(now)
+        problems = _draft_problems(draft, now)
         if problems:
             raise Invalid.from_fields(problems)
         with self.uow_factory() as uow:
@@ -121,6 +136,7 @@ class IncidentService(Service):
                         actor.label,
                         f"Confirmed as incident {incident.id}: {incident.title}",
                         True,
+                        org.id,
                     )
                 )
             self._make_stale(
@@ -136,7 +152,7 @@ class IncidentService(Service):
 
     def update(self, actor: Principal, incident_id: int, draft: IncidentDraft) -> Incident:
         """Correct or complete an incident (root cause, corrective action, summary)."""
-        problems = draft.problems(self.clock())
+        problems = _draft_problems(draft, self.clock())
         if problems:
             raise Invalid.from_fields(problems)
         with self.uow_factory() as uow:
@@ -250,6 +266,21 @@ class IncidentService(Service):
             return [to_aiid(i, parties) for i in found]
         return [to_avid(i, parties, i.recorded_at.date()) for i in found]
 
+    def import_file(
+        self,
+        actor: Principal,
+        system_id: int,
+        fmt: ExchangeFormat,
+        name: str,
+        data: bytes | str,
+        severity: Severity,
+        category: Category = Category.OTHER,
+    ) -> ImportResult:
+        """Import a JSON file of AIID or AVID records (``import_records``), parsed within
+        bounds: a file too large or nested too deeply is refused naming the file."""
+        document = load_json(name, data, IMPORT_LIMITS)
+        return self.import_records(actor, system_id, fmt, document, severity, category)
+
     def import_records(
         self,
         actor: Principal,
@@ -265,6 +296,9 @@ class IncidentService(Service):
         records = document if isinstance(document, list) else [document]
         if not records:
             raise Invalid("The file holds no records.")
+        for bad in text_problems(records):
+            n, *rest = bad.loc
+            raise Invalid(f"record {int(n) + 1}: {format_path(tuple(rest))}: {bad.message}")
         if len(records) > IMPORT_MAX_RECORDS:
             raise Invalid(f"At most {IMPORT_MAX_RECORDS} records per import; split the file.")
         parsed: list[Imported] = []

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ombud.domain.access import Action, Principal, is_allowed
+from ombud.domain.access import Action, OrganisationRef, Principal, acting_for, is_allowed
+from ombud.domain.accounts import Organisation
 from ombud.domain.files import Upload, check_file
 from ombud.domain.ledger import LedgerAction
 from ombud.domain.notifications import (
@@ -41,14 +42,25 @@ from ombud.domain.remedies import (
     public_status,
     secret_hash,
     secret_matches,
+    sender_name,
     validate_report,
 )
 from ombud.domain.systems import PublicationState
 from ombud.errors import Conflict, Forbidden, Invalid, NotFound
-from ombud.services.common import Service, authorize, get_org, org_ref, page_of, utcnow
+from ombud.services.common import Service, get_org, org_ref, page_of, utcnow
 from ombud.services.group_commit import GroupCommit
 
 REPORTER = "reporter"
+
+# Why a case operation is refused to someone who may see the case.
+_REFUSALS = {
+    Action.CASE_HANDLE: "Moving, deciding and assigning this case is for the case handlers of "
+    "{org}; your role does not allow it.",
+    Action.CASE_WRITE: "Your role does not allow you to write on this case: notes and messages "
+    "come from the case handlers of {org} or, once it is escalated, from the officers of "
+    "the oversight body.",
+    Action.CASE_READ: "Your role does not allow you to read this case.",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,11 @@ class CaseView:
     overdue: bool
     next_states: list[CaseState]
     attachments: list[CaseAttachment] = field(default_factory=list)
+    # What the viewer may do on this case, by action: the page offers only those forms.
+    can: dict[str, bool] = field(default_factory=dict)
+    # The organisations the messages were written for, by id.
+    senders: dict[int, OrganisationRef] = field(default_factory=dict)
+    writes_as: str = ""  # how the person would see the viewer's message signed; "" if none
 
 
 class RemediesService(Service):
@@ -223,7 +240,8 @@ class RemediesService(Service):
             messages = uow.cases.messages(case.id)
             system = uow.systems.get(case.system_id)
             attachments = uow.cases.attachments(case.id)
-        status = public_status(case, messages, self.clock(), attachments)
+            senders = self._senders(uow, messages)
+        status = public_status(case, messages, self.clock(), attachments, senders)
         status["system"] = system.details.name if system else ""
         return status
 
@@ -296,16 +314,26 @@ class RemediesService(Service):
         return PageResult(items, total, page.offset, page.limit)
 
     def get(self, actor: Principal, case_id: int) -> CaseView:
+        """A case the actor handles, or oversees once it is escalated, with what they may do."""
         with self.uow_factory(readonly=True) as uow:
-            case = self._handled(uow, actor, case_id)
+            case, org, _ = self._case_for(uow, actor, case_id, Action.CASE_READ)
             system = uow.systems.get(case.system_id)
+            ref, overseers = org_ref(org), self._overseers(uow, case)
+            messages = uow.cases.messages(case.id)
+            writer = acting_for(actor, Action.CASE_WRITE, ref, overseers)
             return CaseView(
                 case,
                 system.details.name if system else "",
-                uow.cases.messages(case.id),
+                messages,
                 case.overdue(self.clock()),
                 sorted(CASE_TRANSITIONS[case.state]),
                 uow.cases.attachments(case.id),
+                {
+                    a.value: is_allowed(actor, a, ref, overseers)
+                    for a in (Action.CASE_HANDLE, Action.CASE_WRITE, Action.INCIDENT_RECORD)
+                },
+                self._senders(uow, messages),
+                sender_name(writer) if writer else "",
             )
 
     def attachment(
@@ -313,22 +341,44 @@ class RemediesService(Service):
     ) -> tuple[CaseAttachment, bytes]:
         """A file of a case the actor handles (or oversees once escalated)."""
         with self.uow_factory(readonly=True) as uow:
-            case = self._handled(uow, actor, case_id)
+            case, _, _ = self._case_for(uow, actor, case_id, Action.CASE_READ)
             found = uow.cases.attachment_data(case.id, attachment_id)
         if found is None:
             raise NotFound(f"Case {case_id} has no attachment {attachment_id}.")
         return found
 
-    def _handled(self, uow: UnitOfWork, actor: Principal, case_id: int, lock: bool = False) -> Case:
+    @staticmethod
+    def _overseers(uow: UnitOfWork, case: Case) -> list[OrganisationRef]:
+        """The bodies with jurisdiction over the case's organisation, once it is
+        escalated to them (coe-fc:14.2.c); none before."""
+        if not case.escalated:
+            return []
+        return [org_ref(o) for o in uow.organisations.overseers_of(case.organisation_id)]
+
+    @staticmethod
+    def _senders(uow: UnitOfWork, messages: Sequence[CaseMessage]) -> dict[int, OrganisationRef]:
+        ids = {m.organisation_id for m in messages if m.organisation_id is not None}
+        found = (uow.organisations.get(i) for i in sorted(ids))
+        return {o.id: org_ref(o) for o in found if o is not None}
+
+    def _case_for(
+        self, uow: UnitOfWork, actor: Principal, case_id: int, action: Action, lock: bool = False
+    ) -> tuple[Case, Organisation, OrganisationRef]:
+        """The case, its organisation and on whose behalf the actor does ``action`` on
+        it (domain/access.py POLICY). NotFound if the actor may not even read the case,
+        so that ids of other organisations' cases do not leak; Forbidden if they read it
+        but may not do ``action``."""
         case = uow.cases.get(case_id, for_update=lock)
-        missing = NotFound(f"Case {case_id} does not exist or is not visible to you.")
         if case is None:
-            raise missing
+            raise NotFound(f"Case {case_id} does not exist or is not visible to you.")
         org = get_org(uow, case.organisation_id)
-        overseer = case.escalated_at is not None and org.id in actor.jurisdiction
-        if not (overseer or is_allowed(actor, Action.CASE_HANDLE, org_ref(org))):
-            raise missing
-        return case
+        ref, overseers = org_ref(org), self._overseers(uow, case)
+        if not is_allowed(actor, Action.CASE_READ, ref, overseers):
+            raise NotFound(f"Case {case_id} does not exist or is not visible to you.")
+        acting = acting_for(actor, action, ref, overseers)
+        if acting is None:
+            raise Forbidden(_REFUSALS[action].format(org=org.name))
+        return case, org, acting
 
     def move(
         self,
@@ -347,9 +397,7 @@ class RemediesService(Service):
             raise Invalid.from_fields({"message": f"At most {MESSAGE_MAX} characters."})
         now = self.clock()
         with self.uow_factory() as uow:
-            case = self._handled(uow, actor, case_id, lock=True)
-            org = get_org(uow, case.organisation_id)
-            authorize(actor, Action.CASE_HANDLE, org)
+            case, org, acting = self._case_for(uow, actor, case_id, Action.CASE_HANDLE, lock=True)
             if target not in CASE_TRANSITIONS[case.state]:
                 allowed = ", ".join(sorted(CASE_TRANSITIONS[case.state])) or "none"
                 raise Invalid.from_fields(
@@ -388,7 +436,7 @@ class RemediesService(Service):
             uow.cases.save(case)
             if message or outcome:
                 uow.cases.add_message(
-                    CaseMessage(case.id, now, actor.label, outcome or message, False)
+                    CaseMessage(case.id, now, actor.label, outcome or message, False, acting.id)
                 )
             self._record(
                 uow,
@@ -400,7 +448,9 @@ class RemediesService(Service):
                 before={"state": before.value},
                 after={"state": target.value},
             )
-            mails = to_reporter_changed(case, self._system_name(uow, case), self.base_url, message)
+            mails = to_reporter_changed(
+                case, self._system_name(uow, case), self.base_url, message, sender_name(acting)
+            )
             if target is CaseState.ESCALATED:
                 mails += to_handlers(
                     self._overseer_emails(uow, case.organisation_id),
@@ -421,8 +471,7 @@ class RemediesService(Service):
         original_decider = original_decider.strip().lower()
         now = self.clock()
         with self.uow_factory() as uow:
-            case = self._handled(uow, actor, case_id, lock=True)
-            org = get_org(uow, case.organisation_id)
+            case, org, _ = self._case_for(uow, actor, case_id, Action.CASE_HANDLE, lock=True)
             members = {u.email.lower(): (u, r) for u, r in uow.users.members_of(org.id)}
             found = members.get(reviewer_email)
             if found is None or not is_allowed(
@@ -515,24 +564,36 @@ class RemediesService(Service):
         """Escalated cases of the organisations in the actor's oversight jurisdiction."""
         page = page_of(offset, limit)
         with self.uow_factory(readonly=True) as uow:
+            overseen = frozenset(
+                o.id
+                for o in filter(None, map(uow.organisations.get, sorted(actor.jurisdiction)))
+                if is_allowed(
+                    actor,
+                    Action.CASE_READ,
+                    org_ref(o),
+                    [org_ref(b) for b in uow.organisations.overseers_of(o.id)],
+                )
+            )
             items, total = (
                 uow.cases.for_organisations(
-                    actor.jurisdiction, None, page.offset, page.limit, escalated_only=True
+                    overseen, None, page.offset, page.limit, escalated_only=True
                 )
-                if actor.jurisdiction
+                if overseen
                 else ([], 0)
             )
         return PageResult(items, total, page.offset, page.limit)
 
     def note(self, actor: Principal, case_id: int, text: str, internal: bool = True) -> None:
-        """An internal note (never shown to the reporter) or a message to the reporter."""
+        """An internal note (never shown to the reporter) or a message to the reporter,
+        from the case's handlers or, once it is escalated, from an officer of the
+        oversight body; the person sees which organisation wrote."""
         text = text.strip()
         if not text or len(text) > MESSAGE_MAX:
             raise Invalid.from_fields({"text": f"Write 1 to {MESSAGE_MAX} characters."})
         now = self.clock()
         with self.uow_factory() as uow:
-            case = self._handled(uow, actor, case_id, lock=True)
-            uow.cases.add_message(CaseMessage(case.id, now, actor.label, text, internal))
+            case, org, acting = self._case_for(uow, actor, case_id, Action.CASE_WRITE, lock=True)
+            uow.cases.add_message(CaseMessage(case.id, now, actor.label, text, internal, acting.id))
             case.updated_at = now
             uow.cases.save(case)
             self._record(
@@ -542,12 +603,25 @@ class RemediesService(Service):
                 "case",
                 case.id,
                 case.organisation_id,
-                after={"note": "internal" if internal else "to reporter"},
+                after={
+                    "note": "internal" if internal else "to reporter",
+                    "written_for": acting.id,
+                },
             )
+            mails = []
             if not internal:
-                self._queue(
-                    uow,
-                    to_reporter_changed(case, self._system_name(uow, case), self.base_url, text),
-                    now,
+                mails += to_reporter_changed(
+                    case, self._system_name(uow, case), self.base_url, text, sender_name(acting)
                 )
+            if acting.id != org.id:  # the organisation hears that its overseer wrote
+                assignee = uow.users.get(case.assigned_to) if case.assigned_to else None
+                mails += to_handlers(
+                    [assignee.email]
+                    if assignee and assignee.is_active
+                    else self._handler_emails(uow, org.id),
+                    case,
+                    self.base_url,
+                    f"{acting.name} wrote on the case",
+                )
+            self._queue(uow, mails, now)
             uow.commit()

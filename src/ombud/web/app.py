@@ -13,8 +13,13 @@ from ombud import __version__
 from ombud.bootstrap import Container, bootstrap
 from ombud.web.api.v1 import create_api
 from ombud.web.background import Periodic, lifespan_with
-from ombud.web.deps import RateLimits, csrf_protect
-from ombud.web.errors import install_page_handlers
+from ombud.web.deps import (
+    RateLimits,
+    bound_path_ids,
+    csrf_protect,
+    refuse_control_characters,
+)
+from ombud.web.errors import UnhandledErrorMiddleware, install_page_handlers, unexpected_page_error
 from ombud.web.pages import (
     admin,
     assessments,
@@ -52,6 +57,14 @@ def create_app(container: Container | None = None) -> FastAPI:
             Periodic(f"audits-{n}", c.audit_runs.run_pending, 1.0)
             for n in range(c.settings.audit_workers)
         ]
+        if c.settings.ledger_checkpoint_seconds:  # signed heads outside the database
+            found.append(
+                Periodic(
+                    "ledger-checkpoint",
+                    c.ledger.checkpoint_if_moved,
+                    c.settings.ledger_checkpoint_seconds,
+                )
+            )
         return found
 
     app = FastAPI(
@@ -62,6 +75,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         openapi_url=None,
         debug=False,
         lifespan=lifespan_with(jobs),
+        # Every page: no control characters in what was sent, no id beyond 64 bits.
+        dependencies=[Depends(refuse_control_characters), Depends(bound_path_ids)],
     )
     app.state.container = container
     app.state.rate_limits = RateLimits()
@@ -88,10 +103,13 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    app.add_middleware(SecurityHeadersMiddleware, hsts=container.settings.secure_cookies)
+    # The last added runs first: security headers wrap every answer, the 413 and the
+    # 500 included; an unexpected error ends inside and keeps the connection.
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=container.settings.max_body_bytes,
         overrides=[(AUDIT_UPLOAD_PATH, container.settings.audit_upload_max_bytes)],
     )
+    app.add_middleware(UnhandledErrorMiddleware, respond=unexpected_page_error)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=container.settings.secure_cookies)
     return app

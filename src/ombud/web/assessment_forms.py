@@ -6,6 +6,7 @@ Field names: ``q-<question>`` for simple questions (repeated for multi-choice),
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -20,6 +21,8 @@ def _number(raw: str, whole: bool) -> int | float | str:
     try:
         value = float(raw)
     except ValueError:
+        return raw
+    if not math.isfinite(value):  # "inf", "nan", "1e400": not a number a JSON record holds
         return raw
     if whole and value.is_integer():
         return int(value)

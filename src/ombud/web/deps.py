@@ -1,8 +1,11 @@
-"""FastAPI dependencies: the container, who is signed in, CSRF and rate limits."""
+"""FastAPI dependencies: the container, who is signed in, CSRF, rate limits and the
+checks every request's text passes."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import math
+import time
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from limits import RateLimitItem, parse
@@ -11,7 +14,15 @@ from limits.strategies import MovingWindowRateLimiter
 
 from ombud.bootstrap import Container
 from ombud.domain.access import Principal
-from ombud.errors import Forbidden, TooManyRequests, Unauthenticated
+from ombud.errors import (
+    FieldProblem,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
+from ombud.safe_load import ID_MAX, text_problem, text_problems
 from ombud.services.accounts import SessionInfo
 from ombud.web.security import (
     CSRF_COOKIE,
@@ -115,8 +126,10 @@ class RateLimits:
             return
         item: RateLimitItem = parse(rule)
         if not self._limiter.hit(item, scope, key):
+            reset = self._limiter.get_window_stats(item, scope, key).reset_time
             raise TooManyRequests(
-                f"Too many requests from your address (limit {rule}); wait a little and retry."
+                f"Too many requests from your address (limit {rule}); wait a little and retry.",
+                retry_after=math.ceil(reset - time.time()),
             )
 
 
@@ -137,3 +150,60 @@ def api_principal(request: Request, c: ContainerDep) -> Principal:
 
 
 ApiPrincipal = Annotated[Principal, Depends(api_principal)]
+
+
+# -- what every request's text passes ---------------------------------------------
+
+
+def _located(problems: list[FieldProblem]) -> Invalid:
+    first = problems[0]
+    where = ".".join(str(p) for p in first.loc[1:]) or str(first.loc[0])
+    return Invalid(f"Invalid input in {where}: {first.message}", problems)
+
+
+async def refuse_control_characters(request: Request) -> None:
+    """Refuse NUL and other control characters (ombud.safe_load.text_problem) in the
+    path, the query string, form fields and JSON bodies, naming the field: one check
+    for every page and API route, before any handler or service sees the text."""
+    problems: list[FieldProblem] = []
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and (bad := text_problem(value)):
+            problems.append(FieldProblem(("path", name), bad))
+    for name, value in request.query_params.multi_items():
+        if bad := text_problem(name) or text_problem(value):
+            problems.append(FieldProblem(("query", name), bad))
+    content_type = request.headers.get("content-type", "")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            for name, item in form.multi_items():
+                # A file's content is checked by type, its name cleaned where it is kept.
+                if isinstance(item, str) and (bad := text_problem(name) or text_problem(item)):
+                    problems.append(FieldProblem(("body", name), bad))
+        elif "json" in content_type:
+            body = await _json_body(request)
+            problems.extend(text_problems(body, ("body",)))
+    if problems:
+        raise _located(problems)
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        return await request.json()  # parsed (and kept) by FastAPI before this runs
+    except ValueError:
+        return None  # the route's own parsing reports malformed JSON
+
+
+def bound_path_ids(request: Request) -> None:
+    """A page address with a number larger than any id (64 bits) names nothing: 404,
+    rather than an overflow in the database driver."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and value > ID_MAX:
+            raise NotFound("There is nothing at this address.")
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and value.isdigit()
+            and (len(value) > len(str(ID_MAX)) or int(value) > ID_MAX)
+        ):
+            raise NotFound("There is nothing at this address.")

@@ -6,16 +6,19 @@ JSON error body: {"error": {"code": ..., "message": ..., "fields": [{"loc": [...
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ombud.errors import Invalid, OmbudError
+from ombud.errors import Invalid, OmbudError, TooManyRequests
 from ombud.web.deps import LoginRequired
+from ombud.web.security import BodyRefused, BodyTooLarge
 from ombud.web.templating import is_htmx, redirect, render
 
 log = logging.getLogger("ombud.web")
@@ -46,6 +49,14 @@ def _summary(fields: list[dict[str, Any]]) -> str:
     return "Invalid request — " + "; ".join(parts)
 
 
+def _error_headers(exc: Exception) -> dict[str, str] | None:
+    if isinstance(exc, TooManyRequests):
+        return {"retry-after": str(exc.retry_after)}
+    if isinstance(exc, BodyTooLarge):  # the rest of the body is not read: do not reuse
+        return {"connection": "close"}
+    return None
+
+
 def error_body(
     code: str, message: str, fields: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -61,7 +72,9 @@ def install_api_handlers(app: FastAPI) -> None:
         fields = [p.as_dict() for p in exc.problems] if isinstance(exc, Invalid) else None
         headers = {"www-authenticate": "Bearer"} if exc.http_status == 401 else None
         return JSONResponse(
-            error_body(exc.code, exc.message, fields), exc.http_status, headers=headers
+            error_body(exc.code, exc.message, fields),
+            exc.http_status,
+            headers=headers or _error_headers(exc),
         )
 
     @app.exception_handler(RequestValidationError)
@@ -73,14 +86,21 @@ def install_api_handlers(app: FastAPI) -> None:
     async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "error"
         message = _HTTP_MESSAGES.get(exc.status_code, message)
+        if isinstance(exc, BodyRefused):
+            fields = [{"loc": ["body"], "msg": message}] if exc.status_code == 422 else None
+            return JSONResponse(
+                error_body(exc.code, message, fields), exc.status_code, headers=_error_headers(exc)
+            )
         return JSONResponse(error_body("http_error", message), exc.status_code)
 
-    @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(
-            error_body("internal", "Something went wrong on our side; nothing was changed."), 500
-        )
+    app.add_exception_handler(Exception, unexpected_api_error)
+
+
+async def unexpected_api_error(_request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(
+        error_body("internal", "Something went wrong on our side; nothing was changed."), 500
+    )
 
 
 def install_page_handlers(app: FastAPI) -> None:
@@ -110,7 +130,7 @@ def install_page_handlers(app: FastAPI) -> None:
     @app.exception_handler(OmbudError)
     async def ombud_error(request: Request, exc: OmbudError) -> Response:
         problems = exc.problems if isinstance(exc, Invalid) else ()
-        return render(
+        response = render(
             request,
             "error.html",
             {
@@ -121,6 +141,8 @@ def install_page_handlers(app: FastAPI) -> None:
             },
             exc.http_status,
         )
+        response.headers.update(_error_headers(exc) or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -135,26 +157,79 @@ def install_page_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
-        return render(
+        response = render(
             request,
             "error.html",
             {"status": exc.status_code, "title": _title(exc.status_code), "message": message},
             exc.status_code,
         )
+        response.headers.update(_error_headers(exc) or {})
+        return response
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error", exc_info=exc)
-        return render(
-            request,
-            "error.html",
-            {
-                "status": 500,
-                "title": "Something went wrong",
-                "message": "Something went wrong on our side; nothing was changed.",
-            },
-            500,
-        )
+    # UnhandledErrorMiddleware answers first; this stays for an app without it.
+    app.add_exception_handler(Exception, unexpected_page_error)
+
+
+async def unexpected_page_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error", exc_info=exc)
+    return render(
+        request,
+        "error.html",
+        {
+            "status": 500,
+            "title": "Something went wrong",
+            "message": "Something went wrong on our side; nothing was changed.",
+        },
+        500,
+    )
+
+
+ErrorResponder = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class UnhandledErrorMiddleware:
+    """Answers an unexpected exception with ``respond`` (the 500 page) and keeps the
+    connection open.
+
+    Starlette's outermost ServerErrorMiddleware answers with the registered handler
+    but then raises the exception again, and uvicorn closes the connection of a
+    request whose application raised: every keep-alive client (a browser's other
+    tabs, a proxy's pooled connection) lost its connection with one bad request.
+    Here the exception ends: logged once, answered, and the connection serves on.
+    """
+
+    def __init__(self, app: ASGIApp, respond: ErrorResponder) -> None:
+        self.app = app
+        self.respond = respond
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = complete = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started, complete
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if complete:  # answered by a mounted app's handler (the API), which logged it
+                return
+            if started:  # cut off mid-body: the server has to close this connection
+                log.exception("unexpected error after the response started", exc_info=exc)
+                return
+            try:
+                response = await self.respond(Request(scope, receive), exc)
+            except Exception:  # the error page itself failed: a plain answer still
+                log.exception("the error page failed")
+                response = PlainTextResponse("Something went wrong on our side.", 500)
+            await response(scope, receive, send)
 
 
 def _title(status: int) -> str:

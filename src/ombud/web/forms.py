@@ -24,6 +24,7 @@ from ombud.domain.systems import (
     SystemDetails,
 )
 from ombud.errors import Invalid
+from ombud.safe_load import whole_number
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -153,9 +154,10 @@ def query_enum(raw: str, enum_type: type[E], name: str) -> E | None:
 def query_int(raw: str, name: str) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    value = whole_number(raw)
+    if value is None:
         raise Invalid.from_fields({name: f"'{raw[:50]}' is not a valid {name} id."}, "query")
-    return int(raw)
+    return value
 
 
 QueryText = Annotated[str, Query(max_length=200)]

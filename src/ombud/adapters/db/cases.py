@@ -131,6 +131,7 @@ class SqlCaseRepository:
                 author=message.author,
                 text=message.text,
                 internal=message.internal,
+                organisation_id=message.organisation_id,
             )
         )
 
@@ -147,6 +148,7 @@ class SqlCaseRepository:
                 r._mapping["author"],
                 r._mapping["text"],
                 bool(r._mapping["internal"]),
+                r._mapping["organisation_id"],
             )
             for r in rows
         ]

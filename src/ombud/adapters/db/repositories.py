@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Connection,
     Row,
     bindparam,
+    case,
     column,
     delete,
     func,
@@ -22,7 +24,14 @@ from sqlalchemy import (
     table,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
+from ombud.adapters.db.ledger_records import (
+    RECORD_SOURCES,
+    existing,
+    record_batches,
+    records_of,
+)
 from ombud.adapters.db.tables import (
     ai_systems,
     api_tokens,
@@ -32,13 +41,29 @@ from ombud.adapters.db.tables import (
     lifecycle_transitions,
     memberships,
     organisations,
+    sign_in_throttle,
     system_revisions,
     users,
     web_sessions,
 )
 from ombud.domain.access import OrganisationKind, Role
-from ombud.domain.accounts import ApiToken, Membership, Organisation, User, WebSession
-from ombud.domain.ledger import GENESIS_HASH, LedgerDraft, LedgerEntry, seal
+from ombud.domain.accounts import (
+    ApiToken,
+    Membership,
+    Organisation,
+    SignInThrottle,
+    User,
+    WebSession,
+)
+from ombud.domain.ledger import (
+    GENESIS_HASH,
+    InstallationKey,
+    LedgerDraft,
+    LedgerEntry,
+    LedgerHead,
+    LedgerKeyStore,
+    seal,
+)
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import (
     LedgerFilter,
@@ -56,6 +81,7 @@ from ombud.domain.systems import (
     RiskLevel,
     SystemDetails,
 )
+from ombud.errors import ConfigError
 
 # The SQLite FTS5 trigram index over ai_systems.search_text (created by migration).
 _fts = table("ai_systems_fts", column("rowid"), column("search_text"))
@@ -92,9 +118,8 @@ def _user(row: Row[Any]) -> User:
         password_hash=m["password_hash"],
         is_superuser=bool(m["is_superuser"]),
         is_active=bool(m["is_active"]),
-        failed_logins=m["failed_logins"],
-        locked_until=m["locked_until"],
         created_at=m["created_at"],
+        claimed=bool(m["claimed"]),
     )
 
 
@@ -199,7 +224,13 @@ class SqlUserRepository:
         self.conn = conn
 
     def add(
-        self, email: str, display_name: str, password_hash: str, is_superuser: bool, at: datetime
+        self,
+        email: str,
+        display_name: str,
+        password_hash: str,
+        is_superuser: bool,
+        at: datetime,
+        claimed: bool = True,
     ) -> User:
         user_id = self.conn.execute(
             insert(users)
@@ -209,15 +240,19 @@ class SqlUserRepository:
                 password_hash=password_hash,
                 is_superuser=is_superuser,
                 is_active=True,
-                failed_logins=0,
+                failed_logins=0,  # no longer counted here: see sign_in_throttle
                 created_at=at,
+                claimed=claimed,
             )
             .returning(users.c.id)
         ).scalar_one()
-        return User(user_id, email, display_name, password_hash, is_superuser, True, 0, None, at)
+        return User(user_id, email, display_name, password_hash, is_superuser, True, at, claimed)
 
-    def get(self, user_id: int) -> User | None:
-        row = self.conn.execute(select(users).where(users.c.id == user_id)).first()
+    def get(self, user_id: int, for_update: bool = False) -> User | None:
+        query = select(users).where(users.c.id == user_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
         return _user(row) if row else None
 
     def get_by_email(self, email: str) -> User | None:
@@ -226,19 +261,13 @@ class SqlUserRepository:
         ).first()
         return _user(row) if row else None
 
-    def record_login_attempt(
-        self, user_id: int, failed_logins: int, locked_until: datetime | None
-    ) -> None:
-        self.conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(failed_logins=failed_logins, locked_until=locked_until)
-        )
-
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self.conn.execute(
             update(users).where(users.c.id == user_id).values(password_hash=password_hash)
         )
+
+    def mark_claimed(self, user_id: int) -> None:
+        self.conn.execute(update(users).where(users.c.id == user_id).values(claimed=True))
 
     def set_active(self, user_id: int, active: bool) -> None:
         self.conn.execute(update(users).where(users.c.id == user_id).values(is_active=active))
@@ -374,10 +403,71 @@ class SqlCredentialRepository:
             update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=at)
         )
 
+    def revoke_tokens_of(self, user_id: int, at: datetime) -> list[ApiToken]:
+        """Revoke every token of the user not yet revoked (expired ones too: a revoked
+        token says why it stopped); returns those it revoked."""
+        rows = self.conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+            .returning(*api_tokens.c)
+        ).all()
+        return sorted((_token(r) for r in rows), key=lambda t: t.id)
+
     def touch_token(self, token_id: int, at: datetime) -> None:
         self.conn.execute(
             update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=at)
         )
+
+
+class SqlSignInThrottleRepository:
+    """Failed sign-ins per sha256 of the normalised address (known account or not)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, email_hash: str) -> SignInThrottle | None:
+        row = self.conn.execute(
+            select(sign_in_throttle).where(sign_in_throttle.c.email_hash == email_hash)
+        ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return SignInThrottle(m["failures"], m["not_before"], m["updated_at"])
+
+    def add_failure(self, email_hash: str, at: datetime, forget_before: datetime) -> int:
+        # One statement, so that concurrent failures for one address each count (the
+        # row is locked by the upsert until the transaction ends).
+        t = sign_in_throttle
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(t).values(email_hash=email_hash, failures=1, updated_at=at)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.email_hash],
+            set_={
+                "failures": case((t.c.updated_at < forget_before, 1), else_=t.c.failures + 1),
+                "not_before": case((t.c.updated_at < forget_before, None), else_=t.c.not_before),
+                "updated_at": at,
+            },
+        ).returning(t.c.failures)
+        return int(self.conn.execute(stmt).scalar_one())
+
+    def set_not_before(self, email_hash: str, not_before: datetime | None) -> None:
+        self.conn.execute(
+            update(sign_in_throttle)
+            .where(sign_in_throttle.c.email_hash == email_hash)
+            .values(not_before=not_before)
+        )
+
+    def clear(self, email_hash: str) -> None:
+        self.conn.execute(
+            delete(sign_in_throttle).where(sign_in_throttle.c.email_hash == email_hash)
+        )
+
+    def prune(self, before: datetime) -> int:
+        result = self.conn.execute(
+            delete(sign_in_throttle).where(sign_in_throttle.c.updated_at < before)
+        )
+        return int(result.rowcount or 0)
 
 
 def _details_values(details: SystemDetails) -> dict[str, Any]:
@@ -692,28 +782,39 @@ def _entry(row: Row[Any]) -> LedgerEntry:
         after=m["after"],
         prev_hash=m["prev_hash"],
         hash=m["hash"],
+        mac=m["mac"],
     )
 
 
 # The ledger's statements, built once with values bound at execution: appending is on
 # every write path, and building bound parameters per call cost more than the SQL.
 _LEDGER_HEAD = (
-    select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1).with_for_update()
+    select(ledger_head.c.seq, ledger_head.c.hash, ledger_head.c.mac)
+    .where(ledger_head.c.id == 1)
+    .with_for_update()
 )
 _LEDGER_INSERT = insert(ledger_entries)
 _LEDGER_MOVE_HEAD = (
     update(ledger_head)
     .where(ledger_head.c.id == 1)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"), mac=bindparam("new_mac"))
 )
+_LEDGER_SET_MAC = (
+    update(ledger_entries)
+    .where(ledger_entries.c.id == bindparam("row_id"))
+    .values(mac=bindparam("new_mac"))
+)
+_LEDGER_PAGE = 2000
 
 
 class SqlLedgerRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, keys: LedgerKeyStore | None = None) -> None:
         self.conn = conn
+        self._keys = keys
         # The head as this transaction left it: once read, its row stays locked until
         # the transaction ends, so later appends in it need not read it again.
         self._head: tuple[int, str] | None = None
+        self._key: InstallationKey | None = None
 
     def append(self, draft: LedgerDraft, at: datetime) -> LedgerEntry:
         if self._head is None:
@@ -721,11 +822,17 @@ class SqlLedgerRepository:
             row = self.conn.execute(_LEDGER_HEAD).first()
             if row is None:
                 self.conn.execute(insert(ledger_head).values(id=1, seq=0, hash=GENESIS_HASH))
-                self._head = (0, GENESIS_HASH)
+                self._head, sealed = (0, GENESIS_HASH), False
             else:
-                self._head = (int(row.seq), str(row.hash))
+                self._head, sealed = (int(row.seq), str(row.hash)), bool(row.seq and row.mac)
+            if self._keys is None:
+                raise ConfigError("No installation key is configured for the audit ledger.")
+            self._key = self._keys.for_writing(ledger_sealed=sealed)
+        assert self._key is not None
         seq, prev = self._head[0] + 1, self._head[1]
         entry = seal(draft, seq, at, prev)
+        # coe-fc:26 - one HMAC per entry: the chain cannot be recomputed without the key.
+        mac = self._key.entry_mac(entry.hash)
         self.conn.execute(
             _LEDGER_INSERT,
             {
@@ -741,11 +848,19 @@ class SqlLedgerRepository:
                 "after": entry.after,
                 "prev_hash": entry.prev_hash,
                 "hash": entry.hash,
+                "mac": mac,
             },
         )
-        self.conn.execute(_LEDGER_MOVE_HEAD, {"new_seq": entry.seq, "new_hash": entry.hash})
+        self.conn.execute(
+            _LEDGER_MOVE_HEAD,
+            {
+                "new_seq": entry.seq,
+                "new_hash": entry.hash,
+                "new_mac": self._key.head_mac(entry.seq, entry.hash),
+            },
+        )
         self._head = (entry.seq, entry.hash)
-        return entry
+        return replace(entry, mac=mac)
 
     def iter_entries(self) -> Iterator[LedgerEntry]:
         """All entries in storage order (by row id, not by seq: reordering shows)."""
@@ -755,7 +870,7 @@ class SqlLedgerRepository:
                 select(ledger_entries)
                 .where(ledger_entries.c.id > last_id)
                 .order_by(ledger_entries.c.id)
-                .limit(2000)
+                .limit(_LEDGER_PAGE)
             ).all()
             if not rows:
                 return
@@ -764,10 +879,99 @@ class SqlLedgerRepository:
             last_id = rows[-1]._mapping["id"]
 
     def head(self) -> tuple[int, str] | None:
-        row = self.conn.execute(
-            select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
-        ).first()
-        return (int(row.seq), str(row.hash)) if row else None
+        state = self.head_state()
+        return (state.seq, state.hash) if state else None
+
+    def head_state(self, for_update: bool = False) -> LedgerHead | None:
+        q = select(ledger_head.c.seq, ledger_head.c.hash, ledger_head.c.mac).where(
+            ledger_head.c.id == 1
+        )
+        row = self.conn.execute(q.with_for_update() if for_update else q).first()
+        return LedgerHead(int(row.seq), str(row.hash), row.mac) if row else None
+
+    def count_unsealed(self) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(ledger_entries)
+                .where(ledger_entries.c.mac.is_(None))
+            ).scalar_one()
+        )
+
+    def seal_unsealed(self, key: InstallationKey) -> int:
+        """MAC every entry that has none (set-up, once); how many were sealed."""
+        sealed, last_id = 0, 0
+        c = ledger_entries.c
+        while True:
+            rows = self.conn.execute(
+                select(c.id, c.hash)
+                .where(c.id > last_id, c.mac.is_(None))
+                .order_by(c.id)
+                .limit(_LEDGER_PAGE)
+            ).all()
+            if not rows:
+                return sealed
+            self.conn.execute(
+                _LEDGER_SET_MAC,
+                [{"row_id": r.id, "new_mac": key.entry_mac(r.hash)} for r in rows],
+            )
+            sealed += len(rows)
+            last_id = rows[-1].id
+
+    def entries_of(self, entity_type: str, entity_ids: Sequence[str]) -> Iterator[LedgerEntry]:
+        """The entries about these entities, oldest first, a page at a time."""
+        c = ledger_entries.c
+        last_seq = -1
+        while True:
+            rows = self.conn.execute(
+                select(ledger_entries)
+                .where(
+                    c.entity_type == entity_type,
+                    c.entity_id.in_(list(entity_ids)),
+                    c.seq > last_seq,
+                )
+                .order_by(c.seq)
+                .limit(_LEDGER_PAGE)
+            ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield _entry(r)
+            last_seq = rows[-1]._mapping["seq"]
+
+    def recorded_id_batches(self, entity_type: str, size: int) -> Iterator[list[str]]:
+        """The entity ids the ledger names for this kind of record, ``size`` at a time."""
+        c = ledger_entries.c
+        last: str | None = None
+        while True:
+            q = select(c.entity_id).where(c.entity_type == entity_type)
+            if last is not None:
+                q = q.where(c.entity_id > last)
+            ids = list(
+                self.conn.execute(q.group_by(c.entity_id).order_by(c.entity_id).limit(size))
+                .scalars()
+                .all()
+            )
+            if not ids:
+                return
+            yield ids
+            last = ids[-1]
+
+    def record_types(self) -> frozenset[str]:
+        return frozenset(RECORD_SOURCES)
+
+    def record_batches(
+        self, entity_type: str, size: int
+    ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        return record_batches(self.conn, entity_type, size)
+
+    def existing_records(self, entity_type: str, entity_ids: Sequence[str]) -> set[str]:
+        return existing(self.conn, entity_type, entity_ids)
+
+    def records_of(
+        self, entity_type: str, entity_ids: Sequence[str]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        return records_of(self.conn, entity_type, entity_ids)
 
     def find(self, flt: LedgerFilter, page: Page) -> PageResult[LedgerEntry]:
         c = ledger_entries.c

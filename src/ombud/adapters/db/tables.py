@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 # Alembic naming conventions: stable constraint names on both databases.
@@ -44,6 +45,7 @@ organisations = Table(
     Column("created_at", DateTime, nullable=False),
     # Languages of the public AI notices, comma-separated codes (coe-fc:15.2).
     Column("notice_languages", String(60), nullable=False, default="en"),
+    sqlite_autoincrement=True,
 )
 
 jurisdictions = Table(
@@ -75,6 +77,9 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", DateTime, nullable=True),
     Column("created_at", DateTime, nullable=False),
+    # False while an invited account waits for its owner to set a password.
+    Column("claimed", Boolean, nullable=False, default=True, server_default=true()),
+    sqlite_autoincrement=True,
 )
 
 memberships = Table(
@@ -114,6 +119,7 @@ api_tokens = Table(
     Column("revoked_at", DateTime, nullable=True),
     Column("last_used_at", DateTime, nullable=True),
     Index("ix_api_tokens_user_id", "user_id"),
+    sqlite_autoincrement=True,
 )
 
 ai_systems = Table(
@@ -165,6 +171,7 @@ ai_systems = Table(
     Index("ix_ai_systems_org_updated", "organisation_id", "updated_at"),
     Index("ix_ai_systems_pub_updated", "publication_state", "updated_at"),
     Index("ix_ai_systems_pub_sector", "publication_state", "sector", "lifecycle_stage"),
+    sqlite_autoincrement=True,
 )
 
 system_revisions = Table(
@@ -182,6 +189,7 @@ system_revisions = Table(
     Column("significant_reason", Text, nullable=False, default=""),
     Column("note", Text, nullable=False, default=""),
     UniqueConstraint("system_id", "number", name="uq_system_revisions_system_number"),
+    sqlite_autoincrement=True,
 )
 
 lifecycle_transitions = Table(
@@ -196,6 +204,7 @@ lifecycle_transitions = Table(
     Column("to_stage", String(40), nullable=False),
     Column("reason", Text, nullable=False, default=""),
     Index("ix_lifecycle_transitions_system_id", "system_id"),
+    sqlite_autoincrement=True,
 )
 
 # The ledger refers to entities by type and id, never by foreign key: a deleted
@@ -216,8 +225,11 @@ ledger_entries = Table(
     Column("after", JSON, nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # HMAC-SHA256 of ``hash`` under the installation key (kept outside the database).
+    Column("mac", String(64), nullable=True),
     Index("ix_ledger_entries_org", "organisation_id", "id"),
     Index("ix_ledger_entries_entity", "entity_type", "entity_id"),
+    sqlite_autoincrement=True,
 )
 
 # One row: the newest entry's sequence number and hash. Appending locks it, so
@@ -228,6 +240,7 @@ ledger_head = Table(
     Column("id", Integer, primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("mac", String(64), nullable=True),
 )
 
 # -- assessments (coe-fc:16) ----------------------------------------------------
@@ -256,6 +269,7 @@ assessments = Table(
     Column("stale_at", DateTime, nullable=True),
     Column("stale_reason", Text, nullable=True),
     Index("ix_assessments_system", "system_id", "template_urn"),
+    sqlite_autoincrement=True,
 )
 
 assessment_authors = Table(
@@ -281,6 +295,7 @@ assessment_comments = Table(
     Column("actor", String(320), nullable=False),
     Column("text", Text, nullable=False),
     Index("ix_assessment_comments_assessment", "assessment_id"),
+    sqlite_autoincrement=True,
 )
 
 red_line_decisions = Table(
@@ -304,6 +319,7 @@ red_line_decisions = Table(
     Column("decided_at", DateTime, nullable=False),
     Column("review_date", DateTime, nullable=True),
     Index("ix_red_line_decisions_system", "system_id"),
+    sqlite_autoincrement=True,
 )
 
 # Evidence files attached to assessments (kept in the database: one backup, one
@@ -323,6 +339,7 @@ evidence_files = Table(
     Column("uploaded_by", String(320), nullable=False),
     Column("uploaded_at", DateTime, nullable=False),
     Index("ix_evidence_files_assessment", "assessment_id"),
+    sqlite_autoincrement=True,
 )
 
 # -- remedies (coe-fc:14, coe-fc:15, unga-78-265:op6.c/k) ------------------------
@@ -350,6 +367,7 @@ cases = Table(
     Column("outcome", Text, nullable=False, default=""),
     Column("escalated_at", DateTime, nullable=True),
     Index("ix_cases_org_state", "organisation_id", "state"),
+    sqlite_autoincrement=True,
 )
 
 case_messages = Table(
@@ -361,7 +379,11 @@ case_messages = Table(
     Column("author", String(320), nullable=False),
     Column("text", Text, nullable=False),
     Column("internal", Boolean, nullable=False, default=False),
+    # On whose behalf: the case's organisation or the oversight body it was escalated
+    # to (named to the person); NULL for the reporter. No foreign key, as cases.
+    Column("organisation_id", BigId, nullable=True),
     Index("ix_case_messages_case", "case_id"),
+    sqlite_autoincrement=True,
 )
 
 # Files a member of the public attaches to a report (type- and size-limited).
@@ -377,6 +399,7 @@ case_attachments = Table(
     Column("data", LargeBinary, nullable=False),
     Column("uploaded_at", DateTime, nullable=False),
     Index("ix_case_attachments_case", "case_id"),
+    sqlite_autoincrement=True,
 )
 
 # Confirmed incidents (unga-78-265:op6.c, ipa-cis-2024): harm, severity, cause, fix.
@@ -403,6 +426,7 @@ incidents = Table(
     Column("external", JSON, nullable=False, default=dict),  # ids in AIID / AVID, source
     Index("ix_incidents_org", "organisation_id"),
     Index("ix_incidents_system", "system_id"),
+    sqlite_autoincrement=True,
 )
 
 # -- audits as evidence, monitoring (coe-fc:10, unga-78-265:op6.h) ---------------
@@ -434,6 +458,7 @@ audit_runs = Table(
     Column("published", Boolean, nullable=False, default=False),
     Index("ix_audit_runs_system", "system_id"),
     Index("ix_audit_runs_state", "state"),
+    sqlite_autoincrement=True,
 )
 
 # Findings opened on a system, e.g. by a monitoring alert rule.
@@ -453,6 +478,7 @@ findings = Table(
     Column("resolved_by", String(320), nullable=False, default=""),
     Column("resolution", Text, nullable=False, default=""),
     Index("ix_findings_system", "system_id"),
+    sqlite_autoincrement=True,
 )
 
 # E-mail to send (a transactional outbox: written with the change it reports,
@@ -470,6 +496,7 @@ outbox = Table(
     Column("sent_at", DateTime, nullable=True),
     Column("last_error", Text, nullable=False, default=""),
     Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+    sqlite_autoincrement=True,
 )
 
 # An audit cited in an assessment (e.g. the pre-deployment testing record).
@@ -490,4 +517,38 @@ assessment_audits = Table(
     ),
     Column("cited_by", String(320), nullable=False),
     Column("cited_at", DateTime, nullable=False),
+)
+
+# Single-use, expiring set-password links (an invitation, or a reset by a
+# platform administrator); only the sha256 of the token is stored.
+password_links = Table(
+    "password_links",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("purpose", String(20), nullable=False),
+    Column(
+        "organisation_id",
+        BigId,
+        ForeignKey("organisations.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("created_by", String(320), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("used_at", DateTime, nullable=True),
+    Index("ix_password_links_user", "user_id"),
+    sqlite_autoincrement=True,
+)
+
+# Failed sign-ins per address (sha256 of the normalised address, known account
+# or not): each failure beyond a few pushes ``not_before`` further out.
+sign_in_throttle = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("email_hash", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("not_before", DateTime, nullable=True),
+    Column("updated_at", DateTime, nullable=False),
 )

@@ -13,13 +13,16 @@ from ombud.adapters.db.engine import Engines
 from ombud.adapters.db.findings import SqlFindingRepository
 from ombud.adapters.db.incidents import SqlIncidentRepository
 from ombud.adapters.db.outbox import SqlOutboxRepository
+from ombud.adapters.db.password_links import SqlPasswordLinkRepository
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
     SqlLedgerRepository,
     SqlOrganisationRepository,
+    SqlSignInThrottleRepository,
     SqlSystemRepository,
     SqlUserRepository,
 )
+from ombud.domain.ledger import LedgerKeyStore
 from ombud.domain.ports import (
     AssessmentRepository,
     AuditRunRepository,
@@ -31,6 +34,8 @@ from ombud.domain.ports import (
     LedgerRepository,
     OrganisationRepository,
     OutboxRepository,
+    PasswordLinkRepository,
+    SignInThrottleRepository,
     SystemRepository,
     UnitOfWork,
     UserRepository,
@@ -43,6 +48,8 @@ class SqlUnitOfWork:
     organisations: OrganisationRepository
     users: UserRepository
     credentials: CredentialRepository
+    password_links: PasswordLinkRepository
+    sign_in_throttle: SignInThrottleRepository
     systems: SystemRepository
     ledger: LedgerRepository
     assessments: AssessmentRepository
@@ -53,9 +60,12 @@ class SqlUnitOfWork:
     audit_runs: AuditRunRepository
     findings: FindingRepository
 
-    def __init__(self, engines: Engines, readonly: bool = False) -> None:
+    def __init__(
+        self, engines: Engines, readonly: bool = False, keys: LedgerKeyStore | None = None
+    ) -> None:
         self._engines = engines
         self._readonly = readonly
+        self._keys = keys  # the ledger's installation key, outside the database
         self._conn: Connection | None = None
 
     def __enter__(self) -> UnitOfWork:
@@ -67,8 +77,10 @@ class SqlUnitOfWork:
         self.organisations = SqlOrganisationRepository(conn)
         self.users = SqlUserRepository(conn)
         self.credentials = SqlCredentialRepository(conn)
+        self.password_links = SqlPasswordLinkRepository(conn)
+        self.sign_in_throttle = SqlSignInThrottleRepository(conn)
         self.systems = SqlSystemRepository(conn, dialect)
-        self.ledger = SqlLedgerRepository(conn)
+        self.ledger = SqlLedgerRepository(conn, self._keys)
         self.assessments = SqlAssessmentRepository(conn)
         self.evidence = SqlEvidenceRepository(conn)
         self.cases = SqlCaseRepository(conn)
@@ -104,8 +116,9 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engines: Engines) -> None:
+    def __init__(self, engines: Engines, keys: LedgerKeyStore | None = None) -> None:
         self.engines = engines
+        self.keys = keys
 
     def __call__(self, *, readonly: bool = False) -> UnitOfWork:
-        return SqlUnitOfWork(self.engines, readonly=readonly)
+        return SqlUnitOfWork(self.engines, readonly=readonly, keys=self.keys)

@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.domain.access import Action, OrganisationKind, Role, is_allowed
+from ombud.domain.access import Action, OrganisationKind, Principal, Role, is_allowed
+from ombud.domain.accounts import Organisation
 from ombud.domain.ports import LedgerFilter
 from ombud.errors import Conflict, Forbidden, Invalid
+from ombud.safe_load import whole_number
 from ombud.services.common import org_ref
 from ombud.web.deps import ContainerDep, PagePrincipal
 from ombud.web.forms import required_choice, text
@@ -21,6 +23,41 @@ router = APIRouter(prefix="/admin")
 LEDGER_PAGE = 50
 
 
+def _member_orgs(c: ContainerDep, principal: Principal) -> list[Organisation]:
+    """Organisations whose members page the principal may open: those it is an admin of
+    and, for a platform administrator, every one (it adds an organisation's first admin;
+    once there is one, the page is read-only to it)."""
+    return [
+        o
+        for o in c.accounts.list_organisations()
+        if principal.is_superuser or is_allowed(principal, Action.MEMBERS_READ, org_ref(o))
+    ]
+
+
+def _members_page(
+    request: Request,
+    c: ContainerDep,
+    principal: Principal,
+    orgs: list[Organisation],
+    org: Organisation,
+    extra: dict[str, object] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context: dict[str, object] = {
+        "orgs": orgs,
+        "org": org,
+        "members": c.accounts.members(principal, org.id),
+        "rights": c.accounts.member_rights(principal, org.id),
+        "mail_enabled": c.accounts.mail_enabled,
+        "invitation": None,
+        "errors": {},
+        "languages": c.i18n.available(),
+        "lang_name": c.i18n.context("en")["lang_name"],
+    }
+    context.update(extra or {})
+    return render(request, "admin/members.html", context, status_code)
+
+
 @router.get("/members", response_class=HTMLResponse)
 def members(
     request: Request,
@@ -28,33 +65,21 @@ def members(
     principal: PagePrincipal,
     org: int | None = None,
 ) -> Response:
-    manageable = [
-        o
-        for o in c.accounts.list_organisations()
-        if principal.is_superuser or is_allowed(principal, Action.MEMBERS_MANAGE, org_ref(o))
-    ]
-    if not manageable:
+    orgs = _member_orgs(c, principal)
+    if not orgs:
         raise Forbidden("You are not an admin of any organisation.")
-    current = next((o for o in manageable if o.id == org), manageable[0])
-    return render(
-        request,
-        "admin/members.html",
-        {
-            "orgs": manageable,
-            "org": current,
-            "members": c.accounts.members(principal, current.id),
-            "invitation": None,
-            "errors": {},
-            "languages": c.i18n.available(),
-            "lang_name": c.i18n.context("en")["lang_name"],
-        },
-    )
+    current = next((o for o in orgs if o.id == org), orgs[0])
+    return _members_page(request, c, principal, orgs, current)
 
 
 @router.post("/members", response_class=HTMLResponse)
 async def invite(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     form = await request.form()
-    org_id = int(text(form, "org")) if text(form, "org").isdigit() else 0
+    org_id = whole_number(text(form, "org")) or 0
+    orgs = _member_orgs(c, principal)
+    org = next((o for o in orgs if o.id == org_id), None)
+    if org is None:
+        raise Invalid.from_fields({"org": "Choose an organisation."})
     raw_role = text(form, "role")
     errors: dict[str, str] = {}
     invitation = None
@@ -67,30 +92,23 @@ async def invite(request: Request, c: ContainerDep, principal: PagePrincipal) ->
     if not errors:
         try:
             invitation = c.accounts.invite_member(
-                principal, org_id, text(form, "email"), role, text(form, "display_name")
+                principal, org.id, text(form, "email"), role, text(form, "display_name")
             )
-        except (Invalid, Conflict) as exc:
-            errors = exc.field_messages() if isinstance(exc, Invalid) else {"email": exc.message}
-    org = c.accounts.get_organisation(org_id) if org_id else None
-    if org is None:
-        raise Invalid.from_fields({"org": "Choose an organisation."})
-    manageable = [
-        o
-        for o in c.accounts.list_organisations()
-        if principal.is_superuser or is_allowed(principal, Action.MEMBERS_MANAGE, org_ref(o))
-    ]
-    return render(
+        except Invalid as exc:
+            errors = exc.field_messages()
+        except (Conflict, Forbidden) as exc:
+            errors = {"email": exc.message}
+    # The same page and words whether or not the address had an account.
+    return _members_page(
         request,
-        "admin/members.html",
+        c,
+        principal,
+        orgs,
+        org,
         {
-            "orgs": manageable,
-            "org": org,
-            "members": c.accounts.members(principal, org.id),
             "invitation": invitation,
             "errors": errors,
-            "email": text(form, "email"),
-            "languages": c.i18n.available(),
-            "lang_name": c.i18n.context("en")["lang_name"],
+            "email": "" if invitation else text(form, "email"),
         },
         422 if errors else 200,
     )
@@ -140,7 +158,14 @@ def organisations(request: Request, c: ContainerDep, principal: PagePrincipal) -
     orgs = c.accounts.list_organisations()
     overseen = {o.id: c.accounts.jurisdiction(o.id)[0] for o in orgs if o.kind.oversees}
     return render(
-        request, "admin/organisations.html", {"orgs": orgs, "overseen": overseen, "errors": {}}
+        request,
+        "admin/organisations.html",
+        {
+            "orgs": orgs,
+            "overseen": overseen,
+            "grantable": c.accounts.grantable_overseers(principal),
+            "errors": {},
+        },
     )
 
 
@@ -166,7 +191,13 @@ async def create_organisation(
     return render(
         request,
         "admin/organisations.html",
-        {"orgs": orgs, "overseen": overseen, "errors": errors, "form": dict(form)},
+        {
+            "orgs": orgs,
+            "overseen": overseen,
+            "grantable": c.accounts.grantable_overseers(principal),
+            "errors": errors,
+            "form": dict(form),
+        },
         422,
     )
 

@@ -11,9 +11,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from ombud.domain.assessments import EVIDENCE_MAX_BYTES, RedLineDecisionKind
 from ombud.errors import Conflict, Invalid
+from ombud.safe_load import whole_number
 from ombud.web.assessment_forms import answers_from_form
 from ombud.web.deps import ContainerDep, PagePrincipal
 from ombud.web.forms import required_choice, text
+from ombud.web.security import content_disposition
 from ombud.web.templating import is_htmx, redirect, render
 
 router = APIRouter()
@@ -110,7 +112,7 @@ async def save(
     view = c.assessments.get(principal, assessment_id)
     answers = answers_from_form(view.template, form)
     revision_raw = text(form, "revision")
-    revision = int(revision_raw) if revision_raw.isdigit() else None
+    revision = whole_number(revision_raw)
     try:
         saved = c.assessments.save_answers(principal, assessment_id, answers, revision)
     except Invalid as exc:
@@ -183,7 +185,10 @@ async def upload_answers(
             {"answers_file": f"{name} is not UTF-8 text (byte {exc.start})."}
         ) from None
     try:
-        c.assessments.run_answers_file(principal, assessment_id, name, content)
+        # Parsing is bounded (ombud.safe_load) but not free: off the event loop.
+        await run_in_threadpool(
+            c.assessments.run_answers_file, principal, assessment_id, name, content
+        )
     except Invalid as exc:
         return _page(
             request,
@@ -232,8 +237,9 @@ def download_evidence(file_id: int, c: ContainerDep, principal: PagePrincipal) -
         data,
         media_type=f.content_type,
         headers={
-            "content-disposition": f'attachment; filename="{f.name.replace(chr(34), "")}"',
+            "content-disposition": content_disposition(f.name),
             "x-content-type-options": "nosniff",
+            "cache-control": "private, no-store",
         },
     )
 

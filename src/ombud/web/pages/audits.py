@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from ombud.domain.audit_runs import Purpose, RunRequest
 from ombud.domain.monitoring import over_time
 from ombud.errors import Invalid
+from ombud.safe_load import whole_number
 from ombud.web.deps import ContainerDep, PagePrincipal
 from ombud.web.forms import text
 from ombud.web.templating import redirect, render
@@ -223,9 +224,10 @@ async def cite(
 ) -> Response:
     form = await request.form()
     raw = text(form, "assessment")
-    if not raw.isdigit():
+    assessment_id = whole_number(raw)
+    if assessment_id is None:
         raise Invalid.from_fields({"assessment": "Choose the assessment that cites this audit."})
-    c.audit_runs.cite(principal, int(raw), run_id)
+    c.audit_runs.cite(principal, assessment_id, run_id)
     return redirect(request, f"/audits/{run_id}", f"Cited in assessment {raw}.")
 
 

@@ -1,21 +1,27 @@
-"""Sign in, sign out, password and personal API tokens."""
+"""Sign in, sign out, setting a password through a link, password and personal API tokens."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.errors import Forbidden, Invalid, Unauthenticated
+from ombud.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from ombud.safe_load import whole_number
 from ombud.web.deps import ContainerDep, PagePrincipal, client_address
 from ombud.web.forms import text
 from ombud.web.security import SESSION_COOKIE
 from ombud.web.templating import redirect, render, set_session_cookie
 
 router = APIRouter()
+
+# A set-password token (secrets.token_urlsafe(32) is 43 characters).
+LinkToken = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+# The page holds a credential: no copy in caches, no address in a Referer header.
+_PRIVATE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
 
 
 def _safe_next(target: str) -> str:
@@ -88,9 +94,10 @@ async def create_token(request: Request, c: ContainerDep, principal: PagePrincip
     days_raw = text(form, "expires_days") or "90"
     ctx: dict[str, object] = {"memberships": c.accounts.memberships(principal)}
     try:
-        if not days_raw.isdigit():
+        days = whole_number(days_raw, 100_000)
+        if days is None:
             raise Invalid.from_fields({"expires_days": "Expiry must be a whole number of days."})
-        issued = c.accounts.create_token(principal, text(form, "name"), int(days_raw))
+        issued = c.accounts.create_token(principal, text(form, "name"), days)
     except Invalid as exc:
         ctx.update(tokens=c.accounts.tokens(principal), errors=exc.field_messages())
         return render(request, "account.html", ctx, 422)
@@ -128,6 +135,52 @@ async def change_password(request: Request, c: ContainerDep, principal: PagePrin
             },
             422,
         )
-    response = redirect(request, "/login", "Password changed; please sign in again.")
+    response = redirect(
+        request,
+        "/login",
+        "Password changed: you were signed out everywhere and your API tokens were revoked. "
+        "Please sign in again.",
+    )
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+# -- set a password through a link (an invitation, or one from the operator) --------
+
+
+@router.get("/set-password/{token}", response_class=HTMLResponse)
+def set_password_form(request: Request, token: LinkToken, c: ContainerDep) -> Response:
+    try:
+        link = c.accounts.password_link(token)
+    except NotFound as exc:
+        return render(request, "set_password.html", {"gone": exc.message}, 404)
+    response = render(request, "set_password.html", {"link": link, "errors": {}})
+    response.headers.update(_PRIVATE_HEADERS)
+    return response
+
+
+@router.post("/set-password/{token}", response_class=HTMLResponse)
+async def set_password(request: Request, token: LinkToken, c: ContainerDep) -> Response:
+    form = await request.form()
+    password, again = form.get("password", ""), form.get("password_again", "")
+    password = password if isinstance(password, str) else ""
+    try:
+        link = c.accounts.password_link(token)
+    except NotFound as exc:
+        return render(request, "set_password.html", {"gone": exc.message}, 404)
+    errors: dict[str, str] = {}
+    if password != again:
+        errors["password_again"] = "The two passwords differ; type the same one twice."
+    else:
+        try:
+            await run_in_threadpool(c.accounts.set_password_with_link, token, password)
+        except NotFound as exc:
+            return render(request, "set_password.html", {"gone": exc.message}, 404)
+        except Invalid as exc:
+            errors = exc.field_messages()
+    if errors:
+        response = render(request, "set_password.html", {"link": link, "errors": errors}, 422)
+        response.headers.update(_PRIVATE_HEADERS)
+        return response
+    # Nobody is signed in by this: the person signs in with the password they chose.
+    return redirect(request, "/login", "Your password is set. Sign in with it.")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ombud.domain.remedies import CaseState
 from ombud.web.deps import ContainerDep, PagePrincipal
 from ombud.web.forms import QueryChoice, query_enum, required_choice, text
+from ombud.web.security import content_disposition
 from ombud.web.templating import redirect, render
 
 router = APIRouter()
@@ -73,14 +72,6 @@ async def note(
     form = await request.form()
     c.remedies.note(principal, case_id, text(form, "text"), "to_reporter" not in form)
     return redirect(request, f"/cases/{case_id}", "Added.")
-
-
-def content_disposition(name: str) -> str:
-    """attachment; with an ASCII fallback name and the UTF-8 name (RFC 6266 / 5987)."""
-    fallback = "".join(
-        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in name
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}")

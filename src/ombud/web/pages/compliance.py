@@ -5,7 +5,6 @@ An oversight body sees the matrix of every organisation in its jurisdiction.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 
@@ -17,6 +16,7 @@ from ombud.domain.accounts import Organisation
 from ombud.domain.instruments import Topic
 from ombud.errors import Forbidden
 from ombud.services.compliance import ComplianceFilter, SystemCompliance
+from ombud.web.csv_export import SafeWriter
 from ombud.web.deps import ContainerDep, PagePrincipal
 from ombud.web.forms import QueryChoice, query_enum, query_int
 from ombud.web.templating import render
@@ -41,7 +41,7 @@ def _filter(instrument: str, topic: str) -> ComplianceFilter:
 
 def _csv(rows: Iterable[SystemCompliance]) -> Response:
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = SafeWriter(buf)  # no cell a spreadsheet would run as a formula
     writer.writerow(CSV_FIELDS)
     for sc in rows:
         for r in sc.results:

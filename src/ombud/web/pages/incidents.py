@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from ombud.domain.incidents import Incident, IncidentDraft, Severity
 from ombud.domain.remedies import CATEGORY_LABELS, Category
 from ombud.errors import Invalid
+from ombud.safe_load import whole_number
 from ombud.services.incidents import ExchangeFormat
 from ombud.web.deps import ContainerDep, PagePrincipal
 from ombud.web.forms import QueryChoice, choice, text
@@ -139,9 +140,10 @@ def new(
     view = c.register.get(principal, system_id)
     values: dict[str, Any] = {"severity": Severity.MODERATE.value}
     if case:
-        if not case.isdigit():
+        case_id = whole_number(case)
+        if case_id is None:
             raise Invalid.from_fields({"case": "A case number."})
-        cv = c.remedies.get(principal, int(case))
+        cv = c.remedies.get(principal, case_id)
         values.update(case_id=cv.case.id, category=cv.case.category.value)
     return _form(
         request,
@@ -159,16 +161,15 @@ async def create(
     values, draft, errors = draft_from_form(form)
     case_raw = text(form, "case_id")
     values["case_id"] = case_raw
-    if case_raw and not case_raw.isdigit():
+    case_id = whole_number(case_raw) if case_raw else None
+    if case_raw and case_id is None:
         errors["case_id"] = "A case number."
     action = f"/systems/{system_id}/incidents/new"
     heading = "Record an incident"
     if errors or draft is None:
         return _form(request, action, heading, values, errors, "Check the marked fields.", 422)
     try:
-        incident = c.incidents.record(
-            principal, system_id, draft, int(case_raw) if case_raw else None
-        )
+        incident = c.incidents.record(principal, system_id, draft, case_id)
     except Invalid as exc:
         return _form(request, action, heading, values, exc.field_messages(), exc.message, 422)
     return redirect(
@@ -275,12 +276,11 @@ async def import_file(
             {"file": f"{upload.filename} is larger than {IMPORT_MAX_BYTES // 1024 // 1024} MB."}
         )
     try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Invalid.from_fields({"file": f"{upload.filename} is not valid JSON: {exc}"}) from None
-    result = c.incidents.import_records(
-        principal, system_id, fmt, document, severity, category or Category.OTHER
-    )
+        result = c.incidents.import_file(
+            principal, system_id, fmt, upload.filename, data, severity, category or Category.OTHER
+        )
+    except Invalid as exc:
+        raise Invalid.from_fields({"file": exc.message}) from None
     return redirect(
         request,
         f"/systems/{system_id}/incidents",

@@ -12,6 +12,7 @@ from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.lifecycle import INITIAL_STAGES, LifecycleStage
 from ombud.domain.systems import PublicationState, RiskLevel, SystemDetails
 from ombud.errors import Conflict, Invalid
+from ombud.safe_load import whole_number
 from ombud.services.common import org_ref
 from ombud.web.deps import ContainerDep, PagePrincipal
 from ombud.web.forms import (
@@ -121,15 +122,15 @@ async def create_system(request: Request, c: ContainerDep, principal: PagePrinci
     values["lifecycle_stage"] = text(form, "lifecycle_stage") or LifecycleStage.PRE_DESIGN.value
     if "add_data_source" in form:
         return _form_page(request, c, principal, values=values, errors=errors, extra_rows=2)
-    org_raw = values["organisation_id"]
-    if not org_raw.isdigit():
+    org_id = whole_number(values["organisation_id"])
+    if org_id is None:
         errors["organisation_id"] = "Choose the organisation that owns the system."
     try:
         stage = LifecycleStage(values["lifecycle_stage"])
     except ValueError:
         errors["lifecycle_stage"] = "Choose a lifecycle stage from the list."
         stage = LifecycleStage.PRE_DESIGN
-    if errors or details is None:
+    if errors or details is None or org_id is None:
         return _form_page(
             request,
             c,
@@ -140,7 +141,7 @@ async def create_system(request: Request, c: ContainerDep, principal: PagePrinci
             status_code=422,
         )
     try:
-        system = c.register.create(principal, int(org_raw), details, stage, text(form, "reason"))
+        system = c.register.create(principal, org_id, details, stage, text(form, "reason"))
     except Invalid as exc:
         return _form_page(
             request,
@@ -197,7 +198,7 @@ async def update_system(
     form = await request.form()
     values, details, errors = details_from_form(form)
     revision_raw = text(form, "revision")
-    revision = int(revision_raw) if revision_raw.isdigit() else None
+    revision = whole_number(revision_raw)
     values["significant_reason"] = text(form, "significant_reason")
     values["note"] = text(form, "note")
     if "add_data_source" in form:

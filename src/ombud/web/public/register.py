@@ -6,7 +6,6 @@ Fixed interface: /register, /register.json, /register.csv, /register/{id},
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 
 from ombud.errors import NotFound
 from ombud.services.public_register import EXPORT_SCHEMA_VERSION, PUBLIC_FIELDS, public_record
+from ombud.web.csv_export import SafeWriter
 from ombud.web.deps import ContainerDep
 from ombud.web.errors import error_body
 from ombud.web.forms import RegisterFilter, filter_values
@@ -84,7 +84,7 @@ def csv_row(record: dict[str, Any]) -> list[str]:
 
 def _csv_stream(records: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)  # no cell a spreadsheet would run as a formula
     writer.writerow(PUBLIC_FIELDS)
     for i, record in enumerate(records, 1):
         writer.writerow(csv_row(record))

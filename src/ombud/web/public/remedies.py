@@ -192,8 +192,10 @@ async def add_information(request: Request, code: str, key: str, c: ContainerDep
 # -- the AI notice (coe-fc:15.2) -------------------------------------------------
 
 
-def _page_url(request: Request, system_id: int) -> str:
-    return f"{str(request.base_url).rstrip('/')}/register/{system_id}"
+def _page_url(c: Container, system_id: int) -> str:
+    # OMBUD_PUBLIC_URL, never the request's Host header: a printed QR code or a copied
+    # snippet must not point wherever a forged Host said.
+    return f"{c.settings.base_url}/register/{system_id}"
 
 
 LangQuery = Annotated[str | None, Query(max_length=10, pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")]
@@ -209,7 +211,7 @@ def notice(request: Request, system_id: int, c: ContainerDep, lang: LangQuery = 
     """The AI notice in a language the organisation offers (?lang=, or Accept-Language)."""
     listing = c.public_register.get(system_id)
     chosen = _language(request, c, system_id, lang)
-    url = _page_url(request, system_id)
+    url = _page_url(c, system_id)
     words = c.i18n.context(chosen)
     snippet = render_fragment("remedies/_snippet.html", {**words, "s": listing.system, "url": url})
     response = render(
@@ -234,7 +236,7 @@ def notice_qr(
     request: Request, system_id: int, c: ContainerDep, lang: LangQuery = None
 ) -> Response:
     chosen = _language(request, c, system_id, lang)
-    svg = c.notices.qr_svg(system_id, f"{_page_url(request, system_id)}/notice?lang={chosen}")
+    svg = c.notices.qr_svg(system_id, f"{_page_url(c, system_id)}/notice?lang={chosen}")
     return Response(svg, media_type="image/svg+xml")
 
 
@@ -243,9 +245,7 @@ async def notice_pdf(
     request: Request, system_id: int, c: ContainerDep, lang: LangQuery = None
 ) -> Response:
     chosen = _language(request, c, system_id, lang)
-    pdf = await run_in_threadpool(
-        c.notices.notice_pdf, system_id, _page_url(request, system_id), chosen
-    )
+    pdf = await run_in_threadpool(c.notices.notice_pdf, system_id, _page_url(c, system_id), chosen)
     return Response(
         pdf,
         media_type="application/pdf",

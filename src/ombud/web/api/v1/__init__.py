@@ -24,7 +24,7 @@ from ombud.web.api.v1 import (
     systems,
 )
 from ombud.web.api.v1.common import bearer_scheme, errors
-from ombud.web.deps import RateLimits
+from ombud.web.deps import RateLimits, refuse_control_characters
 from ombud.web.errors import install_api_handlers
 
 DESCRIPTION = """\
@@ -57,6 +57,8 @@ def create_api(container: Container, rate_limits: RateLimits) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=_operation_id,
+        # No NUL or other control characters in any path, query or body text: 422.
+        dependencies=[Depends(refuse_control_characters)],
     )
     api.state.container = container
     api.state.rate_limits = rate_limits

@@ -31,6 +31,7 @@ from ombud.web.api.v1.schemas import (
     OrganisationCreate,
     OrganisationOut,
     OrganisationPage,
+    SetPasswordIn,
     TokenCreate,
     TokenOut,
     TokenPage,
@@ -44,7 +45,7 @@ router = APIRouter(tags=["accounts"])
 
 def _org_id(c: ContainerDep, ref: str) -> int:
     """An organisation's id from its id or short name (404 when there is none)."""
-    return int(ref) if ref.isdigit() else c.accounts.get_organisation(ref).id
+    return int(ref) if ref.isascii() and ref.isdigit() else c.accounts.get_organisation(ref).id
 
 
 # -- tokens --------------------------------------------------------------------
@@ -54,9 +55,11 @@ def _org_id(c: ContainerDep, ref: str) -> int:
     "/auth/token",
     status_code=status.HTTP_201_CREATED,
     summary="Exchange a password for an API token",
-    description="Checks the e-mail address and password (rate limited per address; the "
-    "account locks after repeated failures) and issues a personal API token, shown once. "
-    "No web session is left behind.",
+    description="Checks the e-mail address and password and issues a personal API token, "
+    "shown once. No web session is left behind. Rate limited per client address; after a "
+    "few failures with one e-mail address each further attempt must wait longer (doubling, "
+    "at most a few minutes), whether or not the address has an account; every refusal is "
+    "the same 401.",
     responses=errors(401, 403, 422, 429),
 )
 def issue_token(body: TokenRequest, c: ContainerDep, request: Request) -> IssuedTokenOut:
@@ -68,6 +71,20 @@ def issue_token(body: TokenRequest, c: ContainerDep, request: Request) -> Issued
         # The API speaks tokens, not cookies: end the session login opened.
         c.accounts.logout(signed_in.session_token)
     return IssuedTokenOut.from_domain(issued)
+
+
+@auth_router.post(
+    "/auth/set-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set a password through a link",
+    description="With the token of a set-password link (an invitation, or one from the "
+    "platform operator): sets the account's password; the link then stops working, every "
+    "session of the account ends and its API tokens are revoked. Signs nobody in.",
+    responses=errors(404, 422, 429),
+)
+def set_password(body: SetPasswordIn, c: ContainerDep, request: Request) -> None:
+    rate_limit(request, c.settings.login_rate_limit, "login")
+    c.accounts.set_password_with_link(body.token, body.password)
 
 
 @router.get("/me", summary="Who you are", description="Your account, roles and jurisdiction.")
@@ -187,8 +204,9 @@ def get_jurisdiction(ref: PathOrgRef, c: ContainerDep, _principal: ApiPrincipal)
     "/organisations/{ref}/jurisdiction",
     status_code=status.HTTP_201_CREATED,
     summary="Give an oversight body jurisdiction",
-    description="Platform administrators only. The oversight body or parliament `ref` may "
-    "then read the records of `organisation`, read-only (coe-fc:26).",
+    description="Platform administrators only, and not for a body they are a member of. "
+    "The oversight body or parliament `ref` may then read the records of `organisation`, "
+    "read-only (coe-fc:26).",
     responses=errors(404),
 )
 def grant_jurisdiction(
@@ -202,7 +220,7 @@ def grant_jurisdiction(
     "/organisations/{ref}/jurisdiction/{organisation}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Withdraw jurisdiction",
-    description="Platform administrators only.",
+    description="Platform administrators only, and not for a body they are a member of.",
     responses=errors(404),
 )
 def revoke_jurisdiction(
@@ -217,7 +235,8 @@ def revoke_jurisdiction(
 @router.get(
     "/organisations/{ref}/members",
     summary="Members of an organisation",
-    description="The organisation's admins and platform administrators only.",
+    description="The organisation's admins and platform administrators only (who may read "
+    "the list; once an organisation has an admin, only its admins change it).",
     responses=errors(404),
 )
 def list_members(
@@ -236,8 +255,11 @@ def list_members(
     "/organisations/{ref}/members",
     status_code=status.HTTP_201_CREATED,
     summary="Add a member",
-    description="Gives a person a role; creates the account if there is none, and then "
-    "returns its `initial_password` this once.",
+    description="Gives a person a role, creating the account if there is none. Nobody but "
+    "the person gets a credential: a new account receives by e-mail a single-use link "
+    "(72 hours) to set its password and cannot sign in before; an existing one is told by "
+    "e-mail. The answer is the same either way. Its admins add members; a platform "
+    "administrator only an organisation's first admin. Nobody changes their own role (403).",
     responses=errors(404, 409),
 )
 def add_member(
@@ -252,7 +274,8 @@ def add_member(
 @router.put(
     "/organisations/{ref}/members/{user_id}",
     summary="Change a member's role",
-    description="An organisation keeps at least one admin (409).",
+    description="An organisation keeps at least one admin (409); nobody changes their own "
+    "role (403).",
     responses=errors(404, 409),
 )
 def set_member_role(
@@ -270,7 +293,8 @@ def set_member_role(
     "/organisations/{ref}/members/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a member",
-    description="The account stays; it loses its role here. The last admin cannot leave (409).",
+    description="The account stays; it loses its role here. One may remove oneself; the "
+    "last admin cannot leave (409).",
     responses=errors(404, 409),
 )
 def remove_member(

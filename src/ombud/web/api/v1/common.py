@@ -10,8 +10,9 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPBearer
 
+from ombud.safe_load import ID_MAX
 from ombud.services.common import MAX_PAGE_SIZE
-from ombud.web.api.v1.schemas import ID_MAX, ORG_REF_PATTERN, ErrorOut
+from ombud.web.api.v1.schemas import ORG_REF_PATTERN, ErrorOut
 from ombud.web.deps import RateLimits, client_address
 
 T = TypeVar("T")

@@ -100,11 +100,9 @@ def submit_report(body: ReportIn, request: Request, c: ContainerDep) -> ReceiptO
         ),
         _uploads(body.attachments),
     )
-    base = str(request.base_url).rstrip("/")
-    root = base[: -len("/api/v1")] if base.endswith("/api/v1") else base
-    return ReceiptOut(
+    return ReceiptOut(  # OMBUD_PUBLIC_URL, never the request's Host header
         tracking_code=receipt.tracking_code,
-        follow_url=f"{root}/follow/{receipt.tracking_code}/{receipt.secret}",
+        follow_url=f"{c.settings.base_url}/follow/{receipt.tracking_code}/{receipt.secret}",
     )
 
 
@@ -140,6 +138,13 @@ class CaseOut(BaseModel):
             deadline=case.deadline,
             outcome=case.outcome,
         )
+
+
+class CaseDetailOut(CaseOut):
+    permissions: dict[str, bool] = Field(
+        description="What you may do on this case, by policy action: case.handle (move, "
+        "decide, assign), case.write (notes and messages to the person), incident.record."
+    )
 
 
 class CasePage(BaseModel):
@@ -200,7 +205,7 @@ def escalated(c: ContainerDep, principal: ApiPrincipal, paging: PagingDep) -> Ca
     )
 
 
-@router.post("/{case_id}/assign", summary="Assign a reviewer", responses=errors(404))
+@router.post("/{case_id}/assign", summary="Assign a reviewer", responses=errors(403, 404))
 def assign(case_id: PathId, body: AssignIn, c: ContainerDep, principal: ApiPrincipal) -> CaseOut:
     """For a human review, name who took the original decision: the reviewer must be
     someone else (unga-78-265:op6.k)."""
@@ -208,19 +213,25 @@ def assign(case_id: PathId, body: AssignIn, c: ContainerDep, principal: ApiPrinc
 
 
 @router.get("/{case_id}", summary="One case", responses=errors(404))
-def get_case(case_id: PathId, c: ContainerDep, principal: ApiPrincipal) -> CaseOut:
-    """The case as its handlers see it."""
-    return CaseOut.of(c.remedies.get(principal, case_id).case)
+def get_case(case_id: PathId, c: ContainerDep, principal: ApiPrincipal) -> CaseDetailOut:
+    """The case as its handlers (or, once escalated, its overseers) see it."""
+    view = c.remedies.get(principal, case_id)
+    return CaseDetailOut(**CaseOut.of(view.case).model_dump(), permissions=dict(view.can))
 
 
-@router.post("/{case_id}/state", summary="Move a case", responses=errors(404))
+@router.post("/{case_id}/state", summary="Move a case", responses=errors(403, 404))
 def move_case(case_id: PathId, body: MoveIn, c: ContainerDep, principal: ApiPrincipal) -> CaseOut:
-    """Acknowledge, review, ask for information, decide (with reasons), close or escalate."""
+    """Acknowledge, review, ask for information, decide (with reasons), close or escalate:
+    the organisation's case handlers only (403 for its overseers)."""
     return CaseOut.of(c.remedies.move(principal, case_id, body.state, body.message, body.outcome))
 
 
-@router.post("/{case_id}/notes", status_code=201, summary="Note or message", responses=errors(404))
+@router.post(
+    "/{case_id}/notes", status_code=201, summary="Note or message", responses=errors(403, 404)
+)
 def add_note(case_id: PathId, body: NoteIn, c: ContainerDep, principal: ApiPrincipal) -> CaseOut:
-    """An internal note, or (internal: false) a message the reporter sees."""
+    """An internal note, or (internal: false) a message the reporter sees, signed with the
+    organisation's name. Once a case is escalated, officers (editor, approver, admin) of
+    the oversight body write too; its viewers and parliaments get 403 (coe-fc:26)."""
     c.remedies.note(principal, case_id, body.text, body.internal)
     return CaseOut.of(c.remedies.get(principal, case_id).case)

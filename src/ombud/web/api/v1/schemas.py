@@ -33,6 +33,7 @@ from ombud.domain.systems import (
     Sector,
     Sourcing,
 )
+from ombud.safe_load import ID_MAX
 from ombud.services.accounts import ORG_NAME_MAX, TOKEN_NAME_MAX, Invitation, IssuedToken
 from ombud.services.common import MAX_PAGE_SIZE
 from ombud.services.register import REASON_MAX, RevisionView, SystemView
@@ -48,8 +49,7 @@ UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 """A UTC instant, serialised as ISO 8601 ending in "Z"."""
 
 # Ids are BIGINT in the database: a larger number is refused (422) rather than
-# reaching the database and failing there.
-ID_MAX = 2**63 - 1
+# reaching the database and failing there (ID_MAX, from safe_load).
 RecordId = Annotated[int, Field(ge=1, le=ID_MAX)]
 # An organisation by id or short name (slug); all-digit references are ids.
 ORG_REF_PATTERN = r"^(?:[0-9]{1,18}|[A-Za-z0-9-]*[A-Za-z-][A-Za-z0-9-]*)$"
@@ -673,21 +673,38 @@ class MemberPage(PageOut[MemberOut]):
     pass
 
 
-class InvitationOut(MemberOut):
-    initial_password: str | None = Field(
-        description="Set when the invitation created the account: shown this once, hand it over."
+class InvitationOut(BaseModel):
+    """The same shape and words whether or not the address had an account."""
+
+    email: str
+    role: Role
+    organisation_id: int
+    message: str = Field(description="What happened and who is told, in words to show.")
+    set_password_link: str | None = Field(
+        description="Only for a platform administrator, on an installation without e-mail, "
+        "when the person has no password yet: the single-use link to give them, shown this "
+        "once. Never given to an organisation's admin."
     )
 
     @classmethod
     def from_invitation(cls, inv: Invitation) -> InvitationOut:
         return cls(
-            user_id=inv.user.id,
-            email=inv.user.email,
-            display_name=inv.user.display_name,
+            email=inv.email,
             role=inv.role,
-            is_active=inv.user.is_active,
-            initial_password=inv.initial_password,
+            organisation_id=inv.organisation.id,
+            message=inv.message,
+            set_password_link=inv.set_password_link,
         )
+
+
+class SetPasswordIn(RequestModel):
+    token: str = Field(
+        min_length=20,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The token at the end of the set-password link.",
+    )
+    password: str = Field(max_length=PASSWORD_MAX, description="At least 12 characters.")
 
 
 # -- ledger --------------------------------------------------------------------

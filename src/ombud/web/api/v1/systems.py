@@ -184,7 +184,8 @@ def patch_system(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a draft",
     description="Only a draft that was never published can be deleted; a published record "
-    "is archived instead so the public record of it stays accountable (409).",
+    "is archived instead so the public record of it stays accountable (409). A draft that "
+    "has assessments, incidents, audit runs or findings is kept with them (409, naming them).",
     responses=errors(404, 409),
 )
 def delete_system(system_id: PathId, c: ContainerDep, principal: ApiPrincipal) -> None:
