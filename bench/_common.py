@@ -20,9 +20,9 @@ from sqlalchemy import insert
 
 from ombud.adapters.db.tables import ai_systems, organisations
 from ombud.bootstrap import Container, bootstrap
-from ombud.config import Environment, Settings
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import RiskLevel, Sector
+from ombud.kernel.config import Environment, Settings
 
 PG_ADMIN = os.environ.get("OMBUD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 WORDS = [

@@ -16,8 +16,8 @@ import time
 from typing import Any
 
 from _common import database, seed
-from ombud.domain.access import Principal, Role
 from ombud.domain.compliance import Status
+from ombud.kernel.access import Principal, Role
 
 
 def run(backend: str, n: int, rounds: int) -> dict[str, Any]:

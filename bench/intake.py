@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 
 from _common import database
-from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.domain.systems import PublicationState, SystemDetails
+from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 
 VENV_BIN = Path(sys.executable).parent
 

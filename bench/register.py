@@ -27,11 +27,11 @@ import httpx
 import uvicorn
 
 from _common import SECTORS, STAGES, WORDS, database, seed
+from ombud.app import create_app
 from ombud.bootstrap import Container
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import Sector
-from ombud.web.app import create_app
 from ombud.web.public.register import _json_stream
 
 

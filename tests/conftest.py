@@ -10,16 +10,19 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from ombud.bootstrap import Container, bootstrap
-from ombud.config import Environment, Settings
-from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
+from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
+from ombud.kernel.config import Environment, Settings
+from ombud.kernel.web.deps import RateLimits
+from ombud.web.api.v1 import create_api
 
 # Two xdist workers share two cores with PostgreSQL and Chromium: input
 # generation can be slow under that load, which says nothing about the code.
@@ -187,3 +190,33 @@ class World:
 @pytest.fixture
 def world(container: Container) -> World:
     return World(container)
+
+
+# -- web: the full app and the API sub-app over the parametrised container ------------
+
+
+@pytest.fixture
+def api(container: Container) -> Iterator[TestClient]:
+    """The JSON API v1 on its own; paths without the /api/v1 prefix."""
+    with TestClient(create_api(container, RateLimits()), base_url="http://127.0.0.1") as client:
+        yield client
+
+
+@pytest.fixture
+def as_user(container: Container, world: World) -> Callable[[str], dict[str, str]]:
+    """Authorization headers with a fresh personal API token of a world user."""
+
+    def headers(email: str) -> dict[str, str]:
+        token = container.accounts.create_token(world[email], "tests").token
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture
+def app_client(container: Container) -> Iterator[TestClient]:
+    """The whole web app (pages, public register, API under /api/v1)."""
+    from ombud.app import create_app
+
+    with TestClient(create_app(container), base_url="http://127.0.0.1") as client:
+        yield client

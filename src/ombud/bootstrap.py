@@ -7,11 +7,7 @@ from functools import lru_cache
 
 from ombud.adapters.audit_data import LocalAuditData
 from ombud.adapters.catalogue import load_catalogue
-from ombud.adapters.db.engine import Engines, make_engines
-from ombud.adapters.db.uow import SqlUnitOfWorkFactory
 from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
-from ombud.adapters.i18n import Catalogues, available_languages
-from ombud.adapters.ledger_keys import CheckpointFiles, LedgerKeyFile
 from ombud.adapters.mail import SmtpMailer
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
@@ -19,14 +15,19 @@ from ombud.adapters.reports import Reports
 from ombud.adapters.reports.audit_plots import AuditPlots
 from ombud.adapters.rules import load_requirements, load_rules
 from ombud.adapters.templates import load_templates
-from ombud.adapters.yaml_schema import read_mapping_lines
 from ombud.bootstrap_audits import audit_service
-from ombud.config import Settings, load_settings
 from ombud.domain.applicability import ApplicabilityRule
 from ombud.domain.assessments import Template
 from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue
 from ombud.domain.remedies import AttachmentLimits
+from ombud.kernel.config import Settings, load_settings
+from ombud.kernel.db.engine import Engines, make_engines
+from ombud.kernel.db.uow import SqlUnitOfWorkFactory
+from ombud.kernel.i18n import Catalogues, available_languages
+from ombud.kernel.ledger.keys import CheckpointFiles, LedgerKeyFile
+from ombud.kernel.ledger.service import LedgerService, LedgerSetUp
+from ombud.kernel.yaml_schema import read_mapping_lines
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import AssessmentsService
 from ombud.services.audit_runs import AuditRunService
@@ -34,7 +35,6 @@ from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
 from ombud.services.incidents import IncidentService
 from ombud.services.instruments import InstrumentsService
-from ombud.services.ledger import LedgerService, LedgerSetUp
 from ombud.services.notices import NoticeService
 from ombud.services.notifications import NotificationService
 from ombud.services.public_register import PublicRegisterService
@@ -53,7 +53,7 @@ class Migrations:
     def upgrade(self, target: str = "head", create_key: bool = False) -> LedgerSetUp | None:
         """Migrate; at the newest revision, set up the ledger's installation key (made
         when ``create_key`` or when entries written before it need sealing)."""
-        from ombud.adapters.db import migrate
+        from ombud.kernel.db import migrate
 
         migrate.upgrade(self._engines, target)
         if self._ledger is None or self.current() != self.head():
@@ -61,17 +61,17 @@ class Migrations:
         return self._ledger.set_up(create_key=create_key)
 
     def downgrade(self, target: str = "base") -> None:
-        from ombud.adapters.db import migrate
+        from ombud.kernel.db import migrate
 
         migrate.downgrade(self._engines, target)
 
     def current(self) -> str | None:
-        from ombud.adapters.db import migrate
+        from ombud.kernel.db import migrate
 
         return migrate.current(self._engines)
 
     def head(self) -> str | None:
-        from ombud.adapters.db import migrate
+        from ombud.kernel.db import migrate
 
         return migrate.head()
 

@@ -3,7 +3,7 @@ the whole composition root (bootstrap.py) would double the command's start-up.""
 
 from __future__ import annotations
 
-from ombud.errors import Invalid
+from ombud.kernel.errors import Invalid
 from ombud.services.audits import AuditService
 
 

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ombud.cli.main import app
-from ombud.domain.access import Role
-from ombud.errors import Unauthenticated
+from ombud.kernel.access import Role
+from ombud.kernel.errors import Unauthenticated
 from tests.conftest import PASSWORD
 
 LINK_RE = re.compile(r"http://\S+/set-password/([A-Za-z0-9_-]+)")

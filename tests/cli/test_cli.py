@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from ombud.cli.main import app
-from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import PublicationState
-from ombud.errors import NotFound
+from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
+from ombud.kernel.errors import NotFound
 from tests.factories import complete_details, sign_current_assessments
 
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
+from ombud.app import create_app
 from ombud.bootstrap import Container
-from ombud.web.app import create_app
 
 CHROMIUM = os.environ.get("OMBUD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -20,7 +20,6 @@ from ombud.adapters.db.tables import (
     users,
 )
 from ombud.adapters.passwords import Argon2PasswordHasher
-from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.domain.accounts import (
     FREE_SIGN_IN_FAILURES,
     PASSWORD_LINK_LIFETIME,
@@ -28,7 +27,8 @@ from ombud.domain.accounts import (
     SIGN_IN_MEMORY,
     sign_in_wait,
 )
-from ombud.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
+from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from ombud.services.accounts import SIGN_IN_REFUSED, AccountsService
 from tests.conftest import PASSWORD
 

@@ -38,7 +38,7 @@ from sklearn.metrics import precision_score, roc_auc_score
 
 from ombud.adapters.audit_engine import ArrowAuditEngine, HtmlAuditReport
 from ombud.domain.audits import MISSING, AuditRequest, Metric
-from ombud.errors import Invalid
+from ombud.kernel.errors import Invalid
 from ombud.services.audits import AuditService
 
 TOL = 1e-12

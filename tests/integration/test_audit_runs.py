@@ -21,9 +21,9 @@ from ombud.bootstrap import audit_service
 from ombud.domain.audit_runs import Purpose, RunRequest, RunState, comparable
 from ombud.domain.audits import AuditRequest
 from ombud.domain.systems import PublicationState
-from ombud.errors import Conflict, Forbidden, Invalid, NotFound
+from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from ombud.kernel.service import utcnow
 from ombud.services.audit_runs import AuditRunService
-from ombud.services.common import utcnow
 from tests.factories import complete_details
 
 ASSESSOR = "city-assessor@example.org"

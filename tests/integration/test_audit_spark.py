@@ -21,7 +21,7 @@ from ombud.adapters.audit_engine import ArrowAuditEngine, HtmlAuditReport
 from ombud.adapters.audit_engine.spark import SparkAuditEngine
 from ombud.cli.audit import audit_app
 from ombud.domain.audits import MISSING, AuditRequest
-from ombud.errors import Invalid
+from ombud.kernel.errors import Invalid
 from ombud.services.audits import AuditService
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ombud.domain.access import SYSTEM_PRINCIPAL
 from ombud.domain.applicability import Outcome
 from ombud.domain.compliance import Status
 from ombud.domain.instruments import Topic
 from ombud.domain.ports import SystemFilter
-from ombud.errors import Forbidden, NotFound
+from ombud.kernel.access import SYSTEM_PRINCIPAL
+from ombud.kernel.errors import Forbidden, NotFound
 from ombud.services.compliance import ComplianceFilter
 
 pytestmark = pytest.mark.slow

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from ombud.adapters.db.tables import ai_systems, organisations
-from ombud.domain.access import OPERATOR_KINDS, SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import PublicationState, RiskLevel, ScopeExemption
-from ombud.errors import Invalid
+from ombud.kernel.access import OPERATOR_KINDS, SYSTEM_PRINCIPAL, OrganisationKind, Role
+from ombud.kernel.errors import Invalid
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ from ombud.adapters.db.tables import outbox
 from ombud.adapters.mail import SmtpMailer
 from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
 from ombud.domain.systems import PublicationState
-from ombud.errors import Invalid
-from ombud.services.common import utcnow
+from ombud.kernel.errors import Invalid
+from ombud.kernel.service import utcnow
 from ombud.services.notifications import NotificationService
 from tests.factories import complete_details
 
@@ -201,7 +201,7 @@ def test_the_server_sends_in_the_background(container, published, smtp):
 
     from fastapi.testclient import TestClient
 
-    from ombud.web.app import create_app
+    from ombud.app import create_app
 
     sink, port = smtp
     container.notifications = NotificationService(container.accounts.uow_factory, _mailer(port))

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from ombud.adapters.passwords import Argon2PasswordHasher
-from ombud.domain.access import SYSTEM_PRINCIPAL, Role
 from ombud.domain.lifecycle import LifecycleStage
-from ombud.errors import Conflict, Invalid
+from ombud.kernel.access import SYSTEM_PRINCIPAL, Role
+from ombud.kernel.errors import Conflict, Invalid
 from ombud.services.accounts import AccountsService
 from ombud.services.register import RegisterService
 from tests.factories import complete_details, sign_current_assessments

@@ -8,23 +8,18 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ombud.adapters.db.tables import (
-    ai_systems,
-    ledger_entries,
-    ledger_head,
-    lifecycle_transitions,
-    system_revisions,
-)
-from ombud.domain.ledger import LedgerAction
+from ombud.adapters.db.tables import ai_systems, lifecycle_transitions, system_revisions
 from ombud.domain.lifecycle import (
     GateContext,
     GateFailure,
     LifecycleStage,
     default_gates,
 )
-from ombud.domain.ports import LedgerFilter
 from ombud.domain.systems import DETAIL_FIELDS, PublicationState, SystemDetails
-from ombud.errors import Conflict, Invalid, NotFound
+from ombud.kernel.errors import Conflict, Invalid, NotFound
+from ombud.kernel.ledger.domain import LedgerAction
+from ombud.kernel.ledger.ports import LedgerFilter
+from ombud.kernel.ledger.tables import ledger_entries, ledger_head
 from ombud.services.register import RegisterService
 from tests.factories import (
     SCREENING_URN,
@@ -519,8 +514,8 @@ def test_a_draft_with_an_assessment_or_incidents_is_not_deleted_and_says_why(
 def test_deleting_a_draft_with_records_answers_409_on_the_page_and_the_api(container, world, admin):
     from fastapi.testclient import TestClient
 
-    from ombud.web.app import create_app
-    from tests.web.helpers import login
+    from ombud.app import create_app
+    from tests.web_helpers import login
 
     system = _draft_with_records(container, world)
     token = container.accounts.create_token(admin, "tests").token

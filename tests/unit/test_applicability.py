@@ -9,8 +9,6 @@ import pytest
 
 from ombud.adapters.catalogue import load_catalogue
 from ombud.adapters.rules import load_requirements, load_rules, rules_dir
-from ombud.adapters.yaml_schema import SchemaError
-from ombud.domain.access import OrganisationKind
 from ombud.domain.accounts import Organisation
 from ombud.domain.applicability import (
     AllOf,
@@ -25,6 +23,8 @@ from ombud.domain.applicability import (
 from ombud.domain.compliance import Evidence, EvidenceKind, Requirement, Status, evaluate
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel, ScopeExemption, Sector
+from ombud.kernel.access import OrganisationKind
+from ombud.kernel.yaml_schema import SchemaError
 from tests.factories import complete_details
 
 NOW = datetime(2026, 1, 1)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from ombud.adapters.catalogue import catalogue_dir, load_catalogue
-from ombud.adapters.yaml_schema import SchemaError
 from ombud.domain.instruments import BindingNature, Catalogue, normalise_whitespace
+from ombud.kernel.yaml_schema import SchemaError
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = Path(os.environ.get("OMBUD_INSTRUMENTS_SOURCE", REPO.parent / "shared" / "instruments"))

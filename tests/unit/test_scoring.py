@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ombud.adapters.templates import load_template
-from ombud.adapters.yaml_schema import SchemaError
 from ombud.domain.assessments import (
     LevelThreshold,
     facts_for,
@@ -19,6 +18,7 @@ from ombud.domain.assessments import (
     score,
     visible_questions,
 )
+from ombud.kernel.yaml_schema import SchemaError
 
 TEMPLATE_FILE = Path(__file__).parents[1] / "data" / "templates" / "aia-test-1.0.yaml"
 T = load_template(TEMPLATE_FILE)

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ombud.bootstrap import Container
-from ombud.domain.access import SYSTEM_PRINCIPAL
-from ombud.domain.ports import LedgerFilter
+from ombud.kernel.access import SYSTEM_PRINCIPAL
+from ombud.kernel.ledger.ports import LedgerFilter
+from ombud.kernel.web.deps import RateLimits
 from ombud.web.api.v1 import create_api
-from ombud.web.deps import RateLimits
 from tests.conftest import PASSWORD, World
 from tests.factories import complete_details
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ombud.bootstrap import Container
-from ombud.domain.access import SYSTEM_PRINCIPAL
+from ombud.kernel.access import SYSTEM_PRINCIPAL
 from tests.conftest import PASSWORD, World
 from tests.factories import complete_details
 

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from ombud.bootstrap import Container
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import PublicationState, Sector
+from ombud.kernel.web.deps import RateLimits
 from ombud.services.public_register import PUBLIC_FIELDS
 from ombud.web.api.v1 import create_api
-from ombud.web.deps import RateLimits
 from tests.conftest import World
 from tests.factories import complete_details
 

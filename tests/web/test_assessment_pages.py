@@ -7,7 +7,7 @@ import io
 from pypdf import PdfReader
 
 from tests.factories import complete_details
-from tests.web.helpers import csrf_from, login
+from tests.web_helpers import csrf_from, login
 
 SCREENING = {
     "q-use_description": "Ranking benefit claims for review",

@@ -8,12 +8,12 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from ombud.app import create_app
 from ombud.domain.systems import PublicationState
-from ombud.web.app import create_app
-from ombud.web.security import form_token
+from ombud.kernel.web.security import form_token
 from tests.conftest import make_settings
 from tests.factories import complete_details
-from tests.web.helpers import csrf_from, form_token_of, login
+from tests.web_helpers import csrf_from, form_token_of, login
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"

@@ -10,7 +10,7 @@ import pytest
 from ombud.domain.systems import PublicationState
 from tests.factories import complete_details
 from tests.integration.test_audit_runs import write_data
-from tests.web.helpers import csrf_from, login
+from tests.web_helpers import csrf_from, login
 
 ASSESSOR = "city-assessor@example.org"
 

@@ -10,7 +10,7 @@ import pytest
 from ombud.domain.remedies import CaseKind, Category, PublicReport
 from ombud.domain.systems import PublicationState
 from tests.factories import complete_details
-from tests.web.helpers import login
+from tests.web_helpers import login
 
 EDITOR = "city-editor@example.org"
 SCRIPT = "<script>alert(1)</script>"

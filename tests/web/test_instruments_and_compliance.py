@@ -10,13 +10,13 @@ from typer.testing import CliRunner
 
 from ombud import bootstrap as bootstrap_module
 from ombud.adapters import catalogue as catalogue_module
-from ombud.adapters.yaml_schema import SchemaError
 from ombud.bootstrap import bootstrap
 from ombud.cli.main import app as cli
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import ScopeExemption, Sector
+from ombud.kernel.yaml_schema import SchemaError
 from tests.factories import complete_details
-from tests.web.helpers import login
+from tests.web_helpers import login
 
 
 def test_instrument_page_has_anchors_links_and_binding(app_client):

@@ -23,13 +23,13 @@ from sqlalchemy import delete
 
 from ombud.adapters.db.tables import sign_in_throttle
 from ombud.bootstrap import Container, bootstrap
-from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
+from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
+from ombud.kernel.web.deps import RateLimits
+from ombud.kernel.web.security import SESSION_COOKIE
 from ombud.web.api.v1 import create_api
-from ombud.web.deps import RateLimits
-from ombud.web.security import SESSION_COOKIE
 from tests.conftest import PASSWORD, World, make_settings
 from tests.factories import complete_details
-from tests.web.helpers import csrf_from, login
+from tests.web_helpers import csrf_from, login
 
 PUBLIC_URL = "https://ombud.example.org"
 LINK_RE = re.compile(r"(\S+)/set-password/([A-Za-z0-9_-]+)")
@@ -103,7 +103,7 @@ def api_m(mailing: Container) -> Iterator[TestClient]:
 
 @pytest.fixture
 def pages_m(mailing: Container) -> Iterator[TestClient]:
-    from ombud.web.app import create_app
+    from ombud.app import create_app
 
     with TestClient(create_app(mailing), base_url="http://127.0.0.1") as client:
         yield client

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from ombud.domain.access import (
+from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
+from ombud.domain.systems import PublicationState
+from ombud.kernel.access import (
     SYSTEM_PRINCIPAL,
     Action,
     OrganisationKind,
@@ -20,13 +22,11 @@ from ombud.domain.access import (
     acting_for,
     is_allowed,
 )
-from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
-from ombud.domain.systems import PublicationState
-from ombud.errors import Forbidden, NotFound
+from ombud.kernel.errors import Forbidden, NotFound
 from ombud.services.remedies import Receipt
 from tests.conftest import World
 from tests.factories import complete_details
-from tests.web.helpers import csrf_from, login
+from tests.web_helpers import csrf_from, login
 
 BODY_NAME = "AI Supervisory Authority"
 BODY_LABEL = f"{BODY_NAME} (oversight body)"

@@ -7,11 +7,11 @@ from datetime import timedelta
 from ombud.adapters.passwords import Argon2PasswordHasher
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import PublicationState
+from ombud.kernel.service import utcnow
+from ombud.kernel.web.security import SESSION_COOKIE
 from ombud.services.accounts import AccountsService
-from ombud.services.common import utcnow
-from ombud.web.security import SESSION_COOKIE
 from tests.factories import complete_details
-from tests.web.helpers import csrf_from, form_for, login
+from tests.web_helpers import csrf_from, form_for, login
 
 
 def _ledger_head(container):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from ombud.app import create_app
 from ombud.domain.systems import PublicationState
-from ombud.web.app import create_app
 from tests.factories import complete_details
-from tests.web.helpers import csrf_from, form_token_of, login
+from tests.web_helpers import csrf_from, form_token_of, login
 
 
 @pytest.fixture
@@ -193,7 +193,7 @@ def test_a_tracking_code_already_taken_is_drawn_again(container, world, publishe
 
 def test_human_review_goes_to_someone_else_than_the_original_decider(container, world, published):
     from ombud.domain.remedies import CaseState
-    from ombud.errors import Forbidden, Invalid
+    from ombud.kernel.errors import Forbidden, Invalid
 
     receipt = _report(container, published.id, "human_review", "decision of 3 May")
     admin = world["city-admin@example.org"]
@@ -229,8 +229,8 @@ def test_escalation_reaches_only_the_oversight_body_with_jurisdiction(container,
     from datetime import timedelta
 
     from ombud.domain.remedies import CaseState
-    from ombud.errors import Conflict, Forbidden
-    from ombud.services.common import utcnow
+    from ombud.kernel.errors import Conflict, Forbidden
+    from ombud.kernel.service import utcnow
     from ombud.services.remedies import RemediesService
 
     receipt = _report(container, published.id)

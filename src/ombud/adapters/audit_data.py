@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from ombud.domain.audit_runs import DATA_NAME_MAX
-from ombud.errors import Invalid
+from ombud.kernel.errors import Invalid
 
 PARQUET_MAGIC = b"PAR1"
 

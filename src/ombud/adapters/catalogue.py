@@ -13,7 +13,6 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ombud.adapters.yaml_schema import SchemaError, validate
 from ombud.domain.instruments import (
     PROVISION_ID_RE,
     Addressee,
@@ -26,7 +25,8 @@ from ombud.domain.instruments import (
     Topic,
 )
 from ombud.domain.lifecycle import LifecycleStage
-from ombud.errors import FieldProblem
+from ombud.kernel.errors import FieldProblem
+from ombud.kernel.yaml_schema import SchemaError, validate
 
 ProvisionId = Annotated[str, StringConstraints(pattern=PROVISION_ID_RE.pattern)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]

@@ -19,7 +19,6 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ombud.adapters.yaml_schema import SchemaError, validate
 from ombud.domain.applicability import (
     EXTRA_FACTS,
     AllOf,
@@ -35,7 +34,8 @@ from ombud.domain.applicability import (
 from ombud.domain.compliance import Evidence, EvidenceKind, Requirement
 from ombud.domain.instruments import Catalogue, Topic
 from ombud.domain.systems import DETAIL_FIELDS
-from ombud.errors import FieldProblem
+from ombud.kernel.errors import FieldProblem
+from ombud.kernel.yaml_schema import SchemaError, validate
 
 KNOWN_FACTS = frozenset(DETAIL_FIELDS) | frozenset(EXTRA_FACTS)
 

@@ -15,7 +15,6 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ombud.adapters.rules import ConditionModel
-from ombud.adapters.yaml_schema import SchemaError, validate
 from ombud.domain.applicability import Always
 from ombud.domain.assessments import (
     Column,
@@ -32,7 +31,8 @@ from ombud.domain.assessments import (
 )
 from ombud.domain.instruments import Catalogue
 from ombud.domain.systems import DETAIL_FIELDS
-from ombud.errors import FieldProblem
+from ombud.kernel.errors import FieldProblem
+from ombud.kernel.yaml_schema import SchemaError, validate
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 URN = Annotated[str, StringConstraints(pattern=r"^urn:ombud:template:[a-z0-9-]+$")]

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from ombud.cli.common import AsOption, as_user, container, handles_errors, out
-from ombud.domain.access import Principal
 from ombud.domain.assessments import RedLineDecisionKind
-from ombud.errors import Invalid
+from ombud.kernel.access import Principal
+from ombud.kernel.cli import AsOption, as_user, container, handles_errors, out
+from ombud.kernel.errors import Invalid
 
 if TYPE_CHECKING:
     from ombud.bootstrap import Container

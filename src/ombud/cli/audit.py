@@ -15,7 +15,6 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ombud.cli.common import err, handles_errors, out
 from ombud.domain.audits import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MIN_GROUP_SIZE,
@@ -30,7 +29,8 @@ from ombud.domain.audits import (
     display_value,
 )
 from ombud.domain.monitoring import over_time
-from ombud.errors import Invalid
+from ombud.kernel.cli import err, handles_errors, out
+from ombud.kernel.errors import Invalid
 from ombud.services.audits import parse_population, parse_references, parse_rules
 
 audit_app = typer.Typer(
@@ -225,8 +225,8 @@ def _read_mapping(path: Path) -> Any:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise Invalid(f"Cannot read the population file {path}: {exc.strerror}.") from None
-    # Bounded parsers: no YAML aliases, capped size and depth (ombud.safe_load).
-    from ombud.safe_load import load_json, load_yaml
+    # Bounded parsers: no YAML aliases, capped size and depth (ombud.kernel.safe_load).
+    from ombud.kernel.safe_load import load_json, load_yaml
 
     if path.suffix.lower() in (".yaml", ".yml"):
         return load_yaml(path.name, text)[0]

@@ -12,10 +12,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ombud.cli.common import AsOption, as_user, container, err, handles_errors, out
 from ombud.domain.compliance import Status
 from ombud.domain.instruments import Topic
-from ombud.errors import Invalid
+from ombud.kernel.cli import AsOption, as_user, container, err, handles_errors, out
+from ombud.kernel.errors import Invalid
 from ombud.services.compliance import ComplianceFilter
 
 instruments_app = typer.Typer(

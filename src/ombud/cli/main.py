@@ -13,15 +13,16 @@ from rich.table import Table
 from ombud.cli.assess import assess_app
 from ombud.cli.audit import audit_app
 from ombud.cli.cases import cases_app
-from ombud.cli.common import AsOption, as_user, container, err, handles_errors, out
 from ombud.cli.incidents import incidents_app
 from ombud.cli.instruments import compliance, instruments_app
 from ombud.cli.mail import mail_app
-from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.ports import LedgerFilter, SystemFilter
+from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import PublicationState
-from ombud.errors import Invalid
+from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
+from ombud.kernel.cli import AsOption, as_user, container, err, handles_errors, out
+from ombud.kernel.errors import Invalid
+from ombud.kernel.ledger.ports import LedgerFilter
 
 app = typer.Typer(no_args_is_help=True, help="ombud: AI systems register, oversight and remedies.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")
@@ -63,7 +64,7 @@ def serve(
         raise Invalid("The database schema is not up to date: run `ombud db upgrade` first.")
     c.close()
     uvicorn.run(
-        "ombud.web.app:create_app",
+        "ombud.app:create_app",
         factory=True,
         host=host or c.settings.host,
         port=port or c.settings.port,

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ombud.domain.applicability import Always, Condition
-from ombud.domain.files import check_file
+from ombud.kernel.files import check_file
 
 
 class QuestionKind(enum.StrEnum):

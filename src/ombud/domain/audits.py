@@ -459,7 +459,7 @@ class AuditEngine(Protocol):
     """Port: counts confusion matrices per group in one pass, and resamples them."""
 
     def tabulate(self, request: AuditRequest, progress: ProgressFn | None = None) -> Tabulation:
-        """Read the data once; raise ombud.errors.Invalid for unknown columns and bad values."""
+        """Read the data once; raise Invalid (kernel.errors) for unknown columns and bad values."""
         ...
 
     def bootstrap(

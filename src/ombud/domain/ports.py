@@ -10,9 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Protocol
 
-from ombud.domain.access import OrganisationKind, Role
 from ombud.domain.accounts import (
     ApiToken,
     LinkPurpose,
@@ -25,9 +24,7 @@ from ombud.domain.accounts import (
 )
 from ombud.domain.assessments import Assessment, Comment, EvidenceFile, RedLineDecision
 from ombud.domain.audit_runs import AuditRun, Finding
-from ombud.domain.files import Upload
 from ombud.domain.incidents import Incident
-from ombud.domain.ledger import InstallationKey, LedgerDraft, LedgerEntry, LedgerHead
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.notifications import Mail, OutboxItem
 from ombud.domain.remedies import Case, CaseAttachment, CaseMessage, CaseState
@@ -39,23 +36,10 @@ from ombud.domain.systems import (
     Sector,
     SystemDetails,
 )
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page:
-    offset: int = 0
-    limit: int = 20
-
-
-@dataclass(frozen=True)
-class PageResult(Generic[T]):
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
-    exact: bool = True  # False when ``total`` is a lower bound (a capped count)
+from ombud.kernel.access import OrganisationKind, Role
+from ombud.kernel.files import Upload
+from ombud.kernel.ledger.ports import LedgerRepository
+from ombud.kernel.ports import Page, PageResult
 
 
 @dataclass(frozen=True)
@@ -75,17 +59,6 @@ class SystemFilter:
 class SystemListing:
     system: AISystem
     organisation: Organisation
-
-
-@dataclass(frozen=True)
-class LedgerFilter:
-    organisation_ids: frozenset[int] | None = None
-    action: str | None = None
-    entity_type: str | None = None
-    entity_id: str | None = None
-    actor: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -321,27 +294,6 @@ class AuditData(Protocol):
     def server_path(self, raw: str) -> str: ...
 
 
-class LedgerRepository(Protocol):
-    def append(self, draft: LedgerDraft, at: datetime) -> LedgerEntry: ...
-    def iter_entries(self) -> Iterator[LedgerEntry]: ...
-    def head(self) -> tuple[int, str] | None: ...
-    def find(self, flt: LedgerFilter, page: Page) -> PageResult[LedgerEntry]: ...
-    # The ledger's trust in itself (services/ledger.py): MACs, set-up, record check.
-    def head_state(self, for_update: bool = False) -> LedgerHead | None: ...
-    def count_unsealed(self) -> int: ...
-    def seal_unsealed(self, key: InstallationKey) -> int: ...
-    def entries_of(self, entity_type: str, entity_ids: Sequence[str]) -> Iterator[LedgerEntry]: ...
-    def recorded_id_batches(self, entity_type: str, size: int) -> Iterator[list[str]]: ...
-    def record_types(self) -> frozenset[str]: ...
-    def record_batches(
-        self, entity_type: str, size: int
-    ) -> Iterator[list[tuple[str, dict[str, Any]]]]: ...
-    def existing_records(self, entity_type: str, entity_ids: Sequence[str]) -> set[str]: ...
-    def records_of(
-        self, entity_type: str, entity_ids: Sequence[str]
-    ) -> list[tuple[str, dict[str, Any]]]: ...
-
-
 class UnitOfWork(Protocol):
     """One transaction. Nothing is written unless ``commit`` is called."""
 
@@ -379,7 +331,3 @@ class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
     def needs_rehash(self, password_hash: str) -> bool: ...
-
-
-class Clock(Protocol):
-    def __call__(self) -> datetime: ...

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ombud.domain.access import OrganisationRef
-from ombud.domain.files import IMAGE_AND_DOCUMENT_TYPES, Upload, check_file
+from ombud.kernel.access import OrganisationRef
+from ombud.kernel.files import IMAGE_AND_DOCUMENT_TYPES, Upload, check_file
 
 DESCRIPTION_MAX = 10_000
 CONTACT_MAX = 320

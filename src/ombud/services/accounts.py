@@ -8,14 +8,6 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from ombud.domain.access import (
-    SYSTEM_PRINCIPAL,
-    Action,
-    OrganisationKind,
-    Principal,
-    Role,
-    is_allowed,
-)
 from ombud.domain.accounts import (
     PASSWORD_LINK_LIFETIME,
     SIGN_IN_MEMORY,
@@ -34,11 +26,20 @@ from ombud.domain.accounts import (
     validate_slug,
     whole_seconds,
 )
-from ombud.domain.ledger import LedgerAction
 from ombud.domain.notifications import to_invitee, to_new_member
-from ombud.domain.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
-from ombud.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from ombud.services.common import (
+from ombud.domain.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
+from ombud.kernel.access import (
+    SYSTEM_PRINCIPAL,
+    Action,
+    OrganisationKind,
+    Principal,
+    Role,
+    is_allowed,
+)
+from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from ombud.kernel.ledger.domain import LedgerAction
+from ombud.kernel.ports import Clock
+from ombud.kernel.service import (
     Service,
     authorize,
     get_org,

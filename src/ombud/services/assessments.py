@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from ombud.domain.access import Action, Principal, Role, is_allowed
 from ombud.domain.accounts import Organisation
 from ombud.domain.applicability import facts_of
 from ombud.domain.assessments import (
@@ -31,12 +30,14 @@ from ombud.domain.assessments import (
     red_line_hits,
     score,
 )
-from ombud.domain.ledger import LedgerAction
 from ombud.domain.lifecycle import LIVE_STAGES
-from ombud.domain.ports import Clock, SystemFilter, UnitOfWork, UnitOfWorkFactory
+from ombud.domain.ports import SystemFilter, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel
-from ombud.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
-from ombud.services.common import Service, authorize, org_ref, readable_system, utcnow
+from ombud.kernel.access import Action, Principal, Role, is_allowed
+from ombud.kernel.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from ombud.kernel.ledger.domain import LedgerAction
+from ombud.kernel.ports import Clock
+from ombud.kernel.service import Service, authorize, org_ref, readable_system, utcnow
 
 RED_LINE_SCREENING = "urn:ombud:template:red-line-screening"
 COMMENT_MAX = 5000

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.audit_runs import (
     DATA_NAME_MAX,
     MAX_ATTEMPTS,
@@ -30,13 +29,15 @@ from ombud.domain.audit_runs import (
     public_summary,
 )
 from ombud.domain.audits import AuditRequest
-from ombud.domain.ledger import LedgerAction
 from ombud.domain.monitoring import finding_title
-from ombud.domain.ports import AuditData, Clock, UnitOfWork, UnitOfWorkFactory
+from ombud.domain.ports import AuditData, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import PublicationState
-from ombud.errors import Conflict, Invalid, NotFound
+from ombud.kernel.access import Action, Principal, is_allowed
+from ombud.kernel.errors import Conflict, Invalid, NotFound
+from ombud.kernel.ledger.domain import LedgerAction
+from ombud.kernel.ports import Clock
+from ombud.kernel.service import Service, authorize, org_ref, readable_system, utcnow
 from ombud.services.audits import AuditService, parse_rules
-from ombud.services.common import Service, authorize, org_ref, readable_system, utcnow
 
 log = logging.getLogger("ombud.audits")
 WORKER = "audit worker"

@@ -21,7 +21,7 @@ from ombud.domain.audits import (
     report_json,
 )
 from ombud.domain.monitoring import AlertRule, RuleError, evaluate, parse_rule, split_windows
-from ombud.errors import FieldProblem, Invalid
+from ombud.kernel.errors import FieldProblem, Invalid
 
 
 def parse_references(items: Iterable[str]) -> dict[str, str]:

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.accounts import Organisation
 from ombud.domain.applicability import (
     ApplicabilityRule,
@@ -36,8 +35,9 @@ from ombud.domain.incidents import IncidentTally
 from ombud.domain.instruments import Catalogue, Topic
 from ombud.domain.ports import SystemFilter, SystemListing, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem
-from ombud.errors import Forbidden, NotFound
-from ombud.services.common import Service, get_org, org_ref, readable_system
+from ombud.kernel.access import Action, Principal, is_allowed
+from ombud.kernel.errors import Forbidden, NotFound
+from ombud.kernel.service import Service, get_org, org_ref, readable_system
 
 Evaluated = tuple[dict[str, InstrumentApplicability], list[RequirementResult]]
 

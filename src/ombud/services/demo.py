@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ombud.domain.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.domain.assessments import RedLineDecisionKind
 from ombud.domain.audit_runs import Purpose, RunRequest, RunState
 from ombud.domain.incidents import IncidentDraft, Severity
@@ -20,11 +19,12 @@ from ombud.domain.lifecycle import LIVE_STAGES, LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel, SystemDetails
-from ombud.errors import Invalid
+from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
+from ombud.kernel.errors import Invalid
+from ombud.kernel.service import Service
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import RED_LINE_SCREENING, AssessmentsService
 from ombud.services.audit_runs import AuditRunService
-from ombud.services.common import Service
 from ombud.services.incidents import IncidentService
 from ombud.services.register import RegisterService
 from ombud.services.remedies import RemediesService

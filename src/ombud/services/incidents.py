@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.incidents import (
     ExchangeError,
     Imported,
@@ -29,13 +28,15 @@ from ombud.domain.incidents import (
     to_aiid,
     to_avid,
 )
-from ombud.domain.ledger import LedgerAction
-from ombud.domain.ports import PageResult, UnitOfWork
+from ombud.domain.ports import UnitOfWork
 from ombud.domain.remedies import CaseMessage, Category
 from ombud.domain.systems import AISystem, PublicationState
-from ombud.errors import Invalid, NotFound
-from ombud.safe_load import Limits, format_path, load_json, text_problem, text_problems
-from ombud.services.common import Service, authorize, get_org, org_ref, page_of, readable_system
+from ombud.kernel.access import Action, Principal, is_allowed
+from ombud.kernel.errors import Invalid, NotFound
+from ombud.kernel.ledger.domain import LedgerAction
+from ombud.kernel.ports import PageResult
+from ombud.kernel.safe_load import Limits, format_path, load_json, text_problem, text_problems
+from ombud.kernel.service import Service, authorize, get_org, org_ref, page_of, readable_system
 
 ExchangeFormat = Literal["aiid", "avid"]
 IMPORT_MAX_RECORDS = 1000

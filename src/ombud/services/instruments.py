@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue, Instrument, Provision, Topic
-from ombud.errors import Invalid, NotFound
+from ombud.kernel.errors import Invalid, NotFound
 
 SEARCH_MAX = 200
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ombud.errors import NotFound
-from ombud.services.common import Service
+from ombud.kernel.errors import NotFound
+from ombud.kernel.service import Service
 from ombud.services.public_register import PublicRegisterService
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ombud.domain.access import Principal
 from ombud.domain.notifications import Mail, OutboxItem, next_attempt
-from ombud.domain.ports import Clock, Mailer, UnitOfWorkFactory
-from ombud.services.common import Service, require_superuser, utcnow
+from ombud.domain.ports import Mailer, UnitOfWorkFactory
+from ombud.kernel.access import Principal
+from ombud.kernel.ports import Clock
+from ombud.kernel.service import Service, require_superuser, utcnow
 
 LEASE = timedelta(minutes=5)
 

@@ -16,10 +16,11 @@ from dataclasses import replace
 from typing import Any
 
 from ombud.domain.accounts import Organisation
-from ombud.domain.ports import PageResult, SystemFilter, SystemListing
+from ombud.domain.ports import SystemFilter, SystemListing
 from ombud.domain.systems import PublicationState
-from ombud.errors import NotFound
-from ombud.services.common import Service, page_of
+from ombud.kernel.errors import NotFound
+from ombud.kernel.ports import PageResult
+from ombud.kernel.service import Service, page_of
 
 EXPORT_SCHEMA_VERSION = "1"
 

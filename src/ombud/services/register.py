@@ -10,10 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.accounts import Organisation
 from ombud.domain.assessments import RedLineDecisionKind, current_templates
-from ombud.domain.ledger import LedgerAction
 from ombud.domain.lifecycle import (
     INITIAL_STAGES,
     LIVE_STAGES,
@@ -27,15 +25,7 @@ from ombud.domain.lifecycle import (
 from ombud.domain.lifecycle import (
     is_allowed as transition_allowed,
 )
-from ombud.domain.ports import (
-    Clock,
-    NewSystem,
-    PageResult,
-    SystemFilter,
-    SystemListing,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from ombud.domain.ports import NewSystem, SystemFilter, SystemListing, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.revisions import FieldChange, Revision, Transition, diff
 from ombud.domain.systems import (
     AISystem,
@@ -46,8 +36,11 @@ from ombud.domain.systems import (
     is_significant,
     validate_details,
 )
-from ombud.errors import Conflict, FieldProblem, Invalid
-from ombud.services.common import (
+from ombud.kernel.access import Action, Principal, is_allowed
+from ombud.kernel.errors import Conflict, FieldProblem, Invalid
+from ombud.kernel.ledger.domain import LedgerAction
+from ombud.kernel.ports import Clock, PageResult
+from ombud.kernel.service import (
     Service,
     authorize,
     get_org,

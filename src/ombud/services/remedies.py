@@ -13,17 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ombud.domain.access import Action, OrganisationRef, Principal, acting_for, is_allowed
 from ombud.domain.accounts import Organisation
-from ombud.domain.files import Upload, check_file
-from ombud.domain.ledger import LedgerAction
 from ombud.domain.notifications import (
     Mail,
     to_handlers,
     to_reporter_changed,
     to_reporter_received,
 )
-from ombud.domain.ports import Clock, PageResult, UnitOfWork, UnitOfWorkFactory
+from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
 from ombud.domain.remedies import (
     ATTACHMENT_TYPES,
     CASE_TRANSITIONS,
@@ -46,9 +43,13 @@ from ombud.domain.remedies import (
     validate_report,
 )
 from ombud.domain.systems import PublicationState
-from ombud.errors import Conflict, Forbidden, Invalid, NotFound
-from ombud.services.common import Service, get_org, org_ref, page_of, utcnow
-from ombud.services.group_commit import GroupCommit
+from ombud.kernel.access import Action, OrganisationRef, Principal, acting_for, is_allowed
+from ombud.kernel.db.group_commit import GroupCommit
+from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from ombud.kernel.files import Upload, check_file
+from ombud.kernel.ledger.domain import LedgerAction
+from ombud.kernel.ports import Clock, PageResult
+from ombud.kernel.service import Service, get_org, org_ref, page_of, utcnow
 
 REPORTER = "reporter"
 

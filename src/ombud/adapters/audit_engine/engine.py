@@ -37,7 +37,7 @@ from ombud.domain.audits import (
     ProxyTable,
     Tabulation,
 )
-from ombud.errors import Invalid
+from ombud.kernel.errors import Invalid
 
 SCORE_BINS = 1000
 DECILE_SAMPLE = 100_000

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from ombud.domain.audits import Value
-from ombud.errors import Invalid
+from ombud.kernel.errors import Invalid
 
 DENSE_LIMIT = 1 << 24  # above this many keys per batch, count by sorting instead
 MAX_VALUES = 100_000  # distinct values of one protected attribute

@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ombud.errors import Invalid
+from ombud.kernel.errors import Invalid
 
 PARQUET = (".parquet", ".parq", ".pq")
 CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")

@@ -44,7 +44,7 @@ from ombud.adapters.audit_engine.scan import (
 from ombud.adapters.audit_engine.source import Source
 from ombud.adapters.audit_engine.sql_filter import RowFilter
 from ombud.domain.audits import WINDOW, AuditRequest, EngineInfo, ProgressFn
-from ombud.errors import Invalid
+from ombud.kernel.errors import Invalid
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

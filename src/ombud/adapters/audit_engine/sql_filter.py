@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ombud.errors import Invalid
+from ombud.kernel.errors import Invalid
 
 ALLOWED_CLASSES = {
     "COLUMN_REF",

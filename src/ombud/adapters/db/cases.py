@@ -9,7 +9,6 @@ from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ombud.adapters.db.tables import case_attachments, case_messages, cases
-from ombud.domain.files import Upload
 from ombud.domain.remedies import (
     Case,
     CaseAttachment,
@@ -18,6 +17,7 @@ from ombud.domain.remedies import (
     CaseState,
     Category,
 )
+from ombud.kernel.files import Upload
 
 _FIELDS = (
     "system_id",

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -21,18 +20,7 @@ from sqlalchemy import (
     true,
 )
 
-# Alembic naming conventions: stable constraint names on both databases.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-metadata = MetaData(naming_convention=NAMING)
-
-# Integer primary keys that are BIGINT on PostgreSQL and the rowid on SQLite.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from ombud.kernel.db.metadata import BigId, metadata
 
 organisations = Table(
     "organisations",
@@ -205,42 +193,6 @@ lifecycle_transitions = Table(
     Column("reason", Text, nullable=False, default=""),
     Index("ix_lifecycle_transitions_system_id", "system_id"),
     sqlite_autoincrement=True,
-)
-
-# The ledger refers to entities by type and id, never by foreign key: a deleted
-# system's entries must stay.
-ledger_entries = Table(
-    "ledger_entries",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("seq", BigInteger, nullable=False, unique=True),
-    Column("at", DateTime, nullable=False),
-    Column("actor_id", BigInteger, nullable=True),
-    Column("actor", String(320), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("entity_type", String(40), nullable=False),
-    Column("entity_id", String(64), nullable=False),
-    Column("organisation_id", BigInteger, nullable=True),
-    Column("before", JSON, nullable=True),
-    Column("after", JSON, nullable=True),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
-    # HMAC-SHA256 of ``hash`` under the installation key (kept outside the database).
-    Column("mac", String(64), nullable=True),
-    Index("ix_ledger_entries_org", "organisation_id", "id"),
-    Index("ix_ledger_entries_entity", "entity_type", "entity_id"),
-    sqlite_autoincrement=True,
-)
-
-# One row: the newest entry's sequence number and hash. Appending locks it, so
-# concurrent writers chain one after another; verify compares against it.
-ledger_head = Table(
-    "ledger_head",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("seq", BigInteger, nullable=False),
-    Column("hash", String(64), nullable=False),
-    Column("mac", String(64), nullable=True),
 )
 
 # -- assessments (coe-fc:16) ----------------------------------------------------

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ombud.adapters.reports.html import assessment_html, notice_html
-from ombud.adapters.reports.pdf import html_to_pdf
-from ombud.adapters.reports.plots import heatmap_svg
-from ombud.adapters.reports.qr import qr_svg
 from ombud.domain.assessments import Score
+from ombud.kernel.documents.charts import heatmap_svg
+from ombud.kernel.documents.html import assessment_html, notice_html
+from ombud.kernel.documents.pdf import html_to_pdf
+from ombud.kernel.documents.qr import qr_svg
 
 
 class Reports:

@@ -8,15 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.domain.access import Action, OrganisationKind, Principal, Role, is_allowed
 from ombud.domain.accounts import Organisation
-from ombud.domain.ports import LedgerFilter
-from ombud.errors import Conflict, Forbidden, Invalid
-from ombud.safe_load import whole_number
-from ombud.services.common import org_ref
-from ombud.web.deps import ContainerDep, PagePrincipal
-from ombud.web.forms import required_choice, text
-from ombud.web.templating import redirect, render
+from ombud.kernel.access import Action, OrganisationKind, Principal, Role, is_allowed
+from ombud.kernel.errors import Conflict, Forbidden, Invalid
+from ombud.kernel.ledger.ports import LedgerFilter
+from ombud.kernel.safe_load import whole_number
+from ombud.kernel.service import org_ref
+from ombud.kernel.web.deps import ContainerDep, PagePrincipal
+from ombud.kernel.web.forms import required_choice, text
+from ombud.kernel.web.templating import redirect, render
 
 router = APIRouter(prefix="/admin")
 

@@ -10,13 +10,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from ombud.domain.assessments import EVIDENCE_MAX_BYTES, RedLineDecisionKind
-from ombud.errors import Conflict, Invalid
-from ombud.safe_load import whole_number
+from ombud.kernel.errors import Conflict, Invalid
+from ombud.kernel.safe_load import whole_number
+from ombud.kernel.web.deps import ContainerDep, PagePrincipal
+from ombud.kernel.web.forms import required_choice, text
+from ombud.kernel.web.security import content_disposition
+from ombud.kernel.web.templating import is_htmx, redirect, render
 from ombud.web.assessment_forms import answers_from_form
-from ombud.web.deps import ContainerDep, PagePrincipal
-from ombud.web.forms import required_choice, text
-from ombud.web.security import content_disposition
-from ombud.web.templating import is_htmx, redirect, render
 
 router = APIRouter()
 
@@ -185,7 +185,7 @@ async def upload_answers(
             {"answers_file": f"{name} is not UTF-8 text (byte {exc.start})."}
         ) from None
     try:
-        # Parsing is bounded (ombud.safe_load) but not free: off the event loop.
+        # Parsing is bounded (ombud.kernel.safe_load) but not free: off the event loop.
         await run_in_threadpool(
             c.assessments.run_answers_file, principal, assessment_id, name, content
         )

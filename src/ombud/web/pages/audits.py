@@ -13,11 +13,11 @@ from starlette.datastructures import UploadFile
 
 from ombud.domain.audit_runs import Purpose, RunRequest
 from ombud.domain.monitoring import over_time
-from ombud.errors import Invalid
-from ombud.safe_load import whole_number
-from ombud.web.deps import ContainerDep, PagePrincipal
-from ombud.web.forms import text
-from ombud.web.templating import redirect, render
+from ombud.kernel.errors import Invalid
+from ombud.kernel.safe_load import whole_number
+from ombud.kernel.web.deps import ContainerDep, PagePrincipal
+from ombud.kernel.web.forms import text
+from ombud.kernel.web.templating import redirect, render
 
 router = APIRouter()
 CHUNK = 1 << 20
@@ -136,7 +136,7 @@ async def request_audit(
             path = c.audit_runs.server_path(principal, system_id, text(form, "path"))
             name = text(form, "path")
         elif isinstance(upload, UploadFile) and upload.filename:
-            from ombud.domain.files import clean_name
+            from ombud.kernel.files import clean_name
 
             name = clean_name(upload.filename)
             path = await c.audit_runs.store_upload(principal, system_id, name, _chunks(upload))

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.errors import Forbidden, Invalid, NotFound, Unauthenticated
-from ombud.safe_load import whole_number
-from ombud.web.deps import ContainerDep, PagePrincipal, client_address
-from ombud.web.forms import text
-from ombud.web.security import SESSION_COOKIE
-from ombud.web.templating import redirect, render, set_session_cookie
+from ombud.kernel.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from ombud.kernel.safe_load import whole_number
+from ombud.kernel.web.deps import ContainerDep, PagePrincipal, client_address
+from ombud.kernel.web.forms import text
+from ombud.kernel.web.security import SESSION_COOKIE
+from ombud.kernel.web.templating import redirect, render, set_session_cookie
 
 router = APIRouter()
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ombud.domain.remedies import CaseState
-from ombud.web.deps import ContainerDep, PagePrincipal
-from ombud.web.forms import QueryChoice, query_enum, required_choice, text
-from ombud.web.security import content_disposition
-from ombud.web.templating import redirect, render
+from ombud.kernel.web.deps import ContainerDep, PagePrincipal
+from ombud.kernel.web.forms import QueryChoice, query_enum, required_choice, text
+from ombud.kernel.web.security import content_disposition
+from ombud.kernel.web.templating import redirect, render
 
 router = APIRouter()
 

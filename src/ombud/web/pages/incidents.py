@@ -12,12 +12,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from ombud.domain.incidents import Incident, IncidentDraft, Severity
 from ombud.domain.remedies import CATEGORY_LABELS, Category
-from ombud.errors import Invalid
-from ombud.safe_load import whole_number
+from ombud.kernel.errors import Invalid
+from ombud.kernel.safe_load import whole_number
+from ombud.kernel.web.deps import ContainerDep, PagePrincipal
+from ombud.kernel.web.forms import QueryChoice, choice, text
+from ombud.kernel.web.templating import redirect, render
 from ombud.services.incidents import ExchangeFormat
-from ombud.web.deps import ContainerDep, PagePrincipal
-from ombud.web.forms import QueryChoice, choice, text
-from ombud.web.templating import redirect, render
 
 router = APIRouter()
 

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.domain.access import Action, Principal, is_allowed
 from ombud.domain.lifecycle import INITIAL_STAGES, LifecycleStage
 from ombud.domain.systems import PublicationState, RiskLevel, SystemDetails
-from ombud.errors import Conflict, Invalid
-from ombud.safe_load import whole_number
-from ombud.services.common import org_ref
-from ombud.web.deps import ContainerDep, PagePrincipal
-from ombud.web.forms import (
+from ombud.kernel.access import Action, Principal, is_allowed
+from ombud.kernel.errors import Conflict, Invalid
+from ombud.kernel.safe_load import whole_number
+from ombud.kernel.service import org_ref
+from ombud.kernel.web.deps import ContainerDep, PagePrincipal
+from ombud.kernel.web.forms import (
     QueryChoice,
     RegisterFilter,
     details_from_form,
@@ -24,7 +24,7 @@ from ombud.web.forms import (
     required_choice,
     text,
 )
-from ombud.web.templating import is_htmx, redirect, render
+from ombud.kernel.web.templating import is_htmx, redirect, render
 
 router = APIRouter()
 

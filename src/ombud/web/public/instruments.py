@@ -13,9 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ombud.domain.instruments import Topic
-from ombud.web.deps import ContainerDep
-from ombud.web.forms import QueryChoice, QueryText, query_enum
-from ombud.web.templating import render
+from ombud.kernel.web.deps import ContainerDep
+from ombud.kernel.web.forms import QueryChoice, QueryText, query_enum
+from ombud.kernel.web.templating import render
 
 router = APIRouter()
 

@@ -15,13 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from ombud.errors import NotFound
+from ombud.kernel.documents.csv import SafeWriter
+from ombud.kernel.errors import NotFound
+from ombud.kernel.web.deps import ContainerDep
+from ombud.kernel.web.errors import error_body
+from ombud.kernel.web.forms import RegisterFilter, filter_values
+from ombud.kernel.web.templating import is_htmx, render
 from ombud.services.public_register import EXPORT_SCHEMA_VERSION, PUBLIC_FIELDS, public_record
-from ombud.web.csv_export import SafeWriter
-from ombud.web.deps import ContainerDep
-from ombud.web.errors import error_body
-from ombud.web.forms import RegisterFilter, filter_values
-from ombud.web.templating import is_htmx, render
 
 router = APIRouter()
 

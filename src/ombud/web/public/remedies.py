@@ -12,15 +12,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from ombud.bootstrap import Container
-from ombud.domain.files import Upload, clean_name, describe_types
 from ombud.domain.remedies import ATTACHMENT_TYPES, CaseKind, Category, PublicReport
 from ombud.domain.systems import AISystem
-from ombud.errors import Invalid, NotFound
-from ombud.web.deps import ContainerDep, client_address
-from ombud.web.errors import error_body
-from ombud.web.forms import required_choice, text
-from ombud.web.security import FORM_TOKEN_FIELD, form_token, form_token_problem
-from ombud.web.templating import redirect, render, render_fragment
+from ombud.kernel.errors import Invalid, NotFound
+from ombud.kernel.files import Upload, clean_name, describe_types
+from ombud.kernel.web.deps import ContainerDep, client_address
+from ombud.kernel.web.errors import error_body
+from ombud.kernel.web.forms import required_choice, text
+from ombud.kernel.web.security import FORM_TOKEN_FIELD, form_token, form_token_problem
+from ombud.kernel.web.templating import redirect, render, render_fragment
 
 router = APIRouter()
 

@@ -11,21 +11,21 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from ombud.bootstrap import Container
+from ombud.kernel.ledger import api as ledger
+from ombud.kernel.web.api import bearer_scheme, errors
+from ombud.kernel.web.deps import RateLimits, refuse_control_characters
+from ombud.kernel.web.errors import install_api_handlers
 from ombud.web.api.v1 import (
     accounts,
     assessments,
     audits,
     incidents,
     instruments,
-    ledger,
     lifecycle,
     public,
     remedies,
     systems,
 )
-from ombud.web.api.v1.common import bearer_scheme, errors
-from ombud.web.deps import RateLimits, refuse_control_characters
-from ombud.web.errors import install_api_handlers
 
 DESCRIPTION = """\
 The AI-system register of ombud as JSON: record AI systems, move them through

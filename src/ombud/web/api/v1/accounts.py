@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from ombud.domain.access import OrganisationKind
-from ombud.errors import NotFound
-from ombud.web.api.v1.common import (
+from ombud.kernel.access import OrganisationKind
+from ombud.kernel.errors import NotFound
+from ombud.kernel.web.api import (
     PagingDep,
     PathId,
     PathOrgRef,
@@ -17,6 +17,7 @@ from ombud.web.api.v1.common import (
     rate_limit,
     window,
 )
+from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
 from ombud.web.api.v1.schemas import (
     InvitationOut,
     IssuedTokenOut,
@@ -37,7 +38,6 @@ from ombud.web.api.v1.schemas import (
     TokenPage,
     TokenRequest,
 )
-from ombud.web.deps import ApiPrincipal, ContainerDep
 
 auth_router = APIRouter(tags=["auth"])
 router = APIRouter(tags=["accounts"])

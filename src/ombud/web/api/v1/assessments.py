@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ombud.domain.assessments import RedLineDecisionKind, Template
+from ombud.kernel.web.api import PathId, errors
+from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
 from ombud.services.assessments import AssessmentView
-from ombud.web.api.v1.common import PathId, errors
 from ombud.web.api.v1.schemas import UtcDateTime
-from ombud.web.deps import ApiPrincipal, ContainerDep
 
 router = APIRouter(tags=["assessments"])
 

@@ -10,10 +10,10 @@ from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from ombud.domain.audit_runs import AuditRun, Purpose, RunRequest, RunState
-from ombud.domain.files import clean_name
-from ombud.web.api.v1.common import PathId, errors
+from ombud.kernel.files import clean_name
+from ombud.kernel.web.api import PathId, errors
+from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
 from ombud.web.api.v1.schemas import UtcDateTime
-from ombud.web.deps import ApiPrincipal, ContainerDep
 
 router = APIRouter(tags=["audits"])
 

@@ -18,10 +18,10 @@ from ombud.domain.incidents import (
     Severity,
 )
 from ombud.domain.remedies import Category
+from ombud.kernel.web.api import PagingDep, PathId, errors
+from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
 from ombud.services.incidents import IMPORT_MAX_RECORDS
-from ombud.web.api.v1.common import PagingDep, PathId, errors
 from ombud.web.api.v1.schemas import UtcDateTime
-from ombud.web.deps import ApiPrincipal, ContainerDep
 
 router = APIRouter(tags=["incidents"])
 

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 from ombud.domain.applicability import InstrumentApplicability
 from ombud.domain.compliance import Requirement, Status
 from ombud.domain.instruments import Instrument, Provision, Topic
+from ombud.kernel.web.api import PathId, PathOrgRef, errors
+from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
 from ombud.services.compliance import ComplianceFilter, SystemCompliance
-from ombud.web.api.v1.common import PathId, PathOrgRef, errors
 from ombud.web.api.v1.schemas import DomainOut
-from ombud.web.deps import ApiPrincipal, ContainerDep
 
 public_router = APIRouter(tags=["instruments"])
 router = APIRouter(tags=["compliance"])

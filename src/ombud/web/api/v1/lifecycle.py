@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ombud.domain.lifecycle import INITIAL_STAGES, LIVE_STAGES, TRANSITIONS, LifecycleStage
+from ombud.kernel.web.deps import ContainerDep
 from ombud.web.api.v1.schemas import GateOut, LifecycleOut, StageOut
-from ombud.web.deps import ContainerDep
 
 router = APIRouter(tags=["lifecycle"])
 

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Query, Request
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import RiskLevel, Sector
+from ombud.kernel.web.api import PagingDep, PathId, QueryId, errors, rate_limit
+from ombud.kernel.web.deps import ContainerDep
 from ombud.services.public_register import public_record
-from ombud.web.api.v1.common import PagingDep, PathId, QueryId, errors, rate_limit
 from ombud.web.api.v1.schemas import PublicSystemOut, PublicSystemPage
-from ombud.web.deps import ContainerDep
 
 router = APIRouter(prefix="/public", tags=["public register"], responses=errors(422, 429))
 

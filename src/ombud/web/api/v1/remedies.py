@@ -15,7 +15,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ombud.domain.files import NAME_MAX, Upload, clean_name
 from ombud.domain.remedies import (
     CONTACT_MAX,
     DESCRIPTION_MAX,
@@ -27,10 +26,11 @@ from ombud.domain.remedies import (
     Category,
     PublicReport,
 )
-from ombud.errors import FieldProblem, Invalid
-from ombud.web.api.v1.common import PagingDep, PathId, errors, rate_limit
+from ombud.kernel.errors import FieldProblem, Invalid
+from ombud.kernel.files import NAME_MAX, Upload, clean_name
+from ombud.kernel.web.api import PagingDep, PathId, errors, rate_limit
+from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
 from ombud.web.api.v1.schemas import UtcDateTime
-from ombud.web.deps import ApiPrincipal, ContainerDep
 
 public_router = APIRouter(prefix="/public", tags=["remedies"], responses=errors(422, 429))
 router = APIRouter(prefix="/cases", tags=["remedies"])

@@ -16,10 +16,9 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ombud.domain.access import OrganisationKind, Principal, Role
 from ombud.domain.accounts import PASSWORD_MAX, Organisation, User
 from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.ports import PageResult, SystemListing
+from ombud.domain.ports import SystemListing
 from ombud.domain.systems import (
     LIST_MAX,
     LONG_TEXT_MAX,
@@ -33,9 +32,11 @@ from ombud.domain.systems import (
     Sector,
     Sourcing,
 )
-from ombud.safe_load import ID_MAX
+from ombud.kernel.access import OrganisationKind, Principal, Role
+from ombud.kernel.ports import PageResult
+from ombud.kernel.safe_load import ID_MAX
+from ombud.kernel.service import MAX_PAGE_SIZE
 from ombud.services.accounts import ORG_NAME_MAX, TOKEN_NAME_MAX, Invitation, IssuedToken
-from ombud.services.common import MAX_PAGE_SIZE
 from ombud.services.register import REASON_MAX, RevisionView, SystemView
 
 T = TypeVar("T")

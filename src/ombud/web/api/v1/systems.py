@@ -11,7 +11,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from ombud.domain.access import Principal
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import (
@@ -21,8 +20,10 @@ from ombud.domain.systems import (
     Sector,
     SystemDetails,
 )
-from ombud.errors import FieldProblem, Invalid
-from ombud.web.api.v1.common import PagingDep, PathId, QueryId, errors, window
+from ombud.kernel.access import Principal
+from ombud.kernel.errors import FieldProblem, Invalid
+from ombud.kernel.web.api import PagingDep, PathId, QueryId, errors, window
+from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
 from ombud.web.api.v1.schemas import (
     PublicationIn,
     RevisionOut,
@@ -39,7 +40,6 @@ from ombud.web.api.v1.schemas import (
     TransitionOut,
     TransitionPage,
 )
-from ombud.web.deps import ApiPrincipal, ContainerDep
 
 router = APIRouter(prefix="/systems", tags=["systems"])
 

@@ -1,0 +1,43 @@
+"""What the ledger service needs from storage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ombud.kernel.ledger.domain import InstallationKey, LedgerDraft, LedgerEntry, LedgerHead
+from ombud.kernel.ports import Page, PageResult
+
+
+class LedgerRepository(Protocol):
+    def append(self, draft: LedgerDraft, at: datetime) -> LedgerEntry: ...
+    def iter_entries(self) -> Iterator[LedgerEntry]: ...
+    def head(self) -> tuple[int, str] | None: ...
+    def find(self, flt: LedgerFilter, page: Page) -> PageResult[LedgerEntry]: ...
+    # The ledger's trust in itself (services/ledger.py): MACs, set-up, record check.
+    def head_state(self, for_update: bool = False) -> LedgerHead | None: ...
+    def count_unsealed(self) -> int: ...
+    def seal_unsealed(self, key: InstallationKey) -> int: ...
+    def entries_of(self, entity_type: str, entity_ids: Sequence[str]) -> Iterator[LedgerEntry]: ...
+    def recorded_id_batches(self, entity_type: str, size: int) -> Iterator[list[str]]: ...
+    def record_types(self) -> frozenset[str]: ...
+    def record_batches(
+        self, entity_type: str, size: int
+    ) -> Iterator[list[tuple[str, dict[str, Any]]]]: ...
+    def existing_records(self, entity_type: str, entity_ids: Sequence[str]) -> set[str]: ...
+    def records_of(
+        self, entity_type: str, entity_ids: Sequence[str]
+    ) -> list[tuple[str, dict[str, Any]]]: ...
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    organisation_ids: frozenset[int] | None = None
+    action: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
