@@ -8,7 +8,6 @@ from functools import lru_cache
 from ombud.adapters.audit_data import LocalAuditData
 from ombud.adapters.catalogue import load_catalogue
 from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
-from ombud.adapters.mail import SmtpMailer
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
 from ombud.adapters.reports import Reports
@@ -28,6 +27,8 @@ from ombud.kernel.i18n import Catalogues, available_languages
 from ombud.kernel.ledger.keys import CheckpointFiles, LedgerKeyFile
 from ombud.kernel.ledger.service import LedgerService, LedgerSetUp
 from ombud.kernel.yaml_schema import read_mapping_lines
+from ombud.notifications.service import NotificationService
+from ombud.notifications.smtp import SmtpMailer
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import AssessmentsService
 from ombud.services.audit_runs import AuditRunService
@@ -36,7 +37,6 @@ from ombud.services.demo import DemoService
 from ombud.services.incidents import IncidentService
 from ombud.services.instruments import InstrumentsService
 from ombud.services.notices import NoticeService
-from ombud.services.notifications import NotificationService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService
 from ombud.services.remedies import RemediesService

@@ -14,7 +14,6 @@ from ombud.adapters.db.tables import (
     api_tokens,
     memberships,
     organisations,
-    outbox,
     password_links,
     sign_in_throttle,
     users,
@@ -29,6 +28,7 @@ from ombud.domain.accounts import (
 )
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from ombud.notifications.tables import outbox
 from ombud.services.accounts import SIGN_IN_REFUSED, AccountsService
 from tests.conftest import PASSWORD
 

@@ -26,7 +26,6 @@ from ombud.domain.assessments import Assessment, Comment, EvidenceFile, RedLineD
 from ombud.domain.audit_runs import AuditRun, Finding
 from ombud.domain.incidents import Incident
 from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.notifications import Mail, OutboxItem
 from ombud.domain.remedies import Case, CaseAttachment, CaseMessage, CaseState
 from ombud.domain.revisions import Revision, Transition
 from ombud.domain.systems import (
@@ -40,6 +39,7 @@ from ombud.kernel.access import OrganisationKind, Role
 from ombud.kernel.files import Upload
 from ombud.kernel.ledger.ports import LedgerRepository
 from ombud.kernel.ports import Page, PageResult
+from ombud.notifications.ports import OutboxRepository
 
 
 @dataclass(frozen=True)
@@ -250,18 +250,6 @@ class IncidentRepository(Protocol):
         self, org_ids: frozenset[int], offset: int, limit: int, open_only: bool = False
     ) -> tuple[list[Incident], int]: ...
     def for_case(self, case_id: int) -> list[Incident]: ...
-
-
-class OutboxRepository(Protocol):
-    def add(self, mail: Mail, at: datetime) -> None: ...
-    def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]: ...
-    def mark_sent(self, item_id: int, at: datetime) -> None: ...
-    def mark_failed(self, item_id: int, error: str, retry_at: datetime) -> None: ...
-    def recent(self, pending_only: bool, limit: int) -> list[OutboxItem]: ...
-
-
-class Mailer(Protocol):
-    def send(self, mails: list[Mail]) -> list[str | None]: ...
 
 
 class AuditRunRepository(Protocol):

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from ombud.domain.account_mail import to_invitee, to_new_member
 from ombud.domain.accounts import (
     PASSWORD_LINK_LIFETIME,
     SIGN_IN_MEMORY,
@@ -26,7 +27,6 @@ from ombud.domain.accounts import (
     validate_slug,
     whole_seconds,
 )
-from ombud.domain.notifications import to_invitee, to_new_member
 from ombud.domain.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.access import (
     SYSTEM_PRINCIPAL,

@@ -14,12 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ombud.domain.accounts import Organisation
-from ombud.domain.notifications import (
-    Mail,
-    to_handlers,
-    to_reporter_changed,
-    to_reporter_received,
-)
+from ombud.domain.case_mail import to_handlers, to_reporter_changed, to_reporter_received
 from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
 from ombud.domain.remedies import (
     ATTACHMENT_TYPES,
@@ -50,6 +45,7 @@ from ombud.kernel.files import Upload, check_file
 from ombud.kernel.ledger.domain import LedgerAction
 from ombud.kernel.ports import Clock, PageResult
 from ombud.kernel.service import Service, get_org, org_ref, page_of, utcnow
+from ombud.notifications.domain import Mail
 
 REPORTER = "reporter"
 

@@ -433,23 +433,6 @@ findings = Table(
     sqlite_autoincrement=True,
 )
 
-# E-mail to send (a transactional outbox: written with the change it reports,
-# sent afterwards, retried; a crash between the two loses nothing).
-outbox = Table(
-    "outbox",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("recipient", String(320), nullable=False),
-    Column("subject", String(300), nullable=False),
-    Column("body", Text, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("next_attempt_at", DateTime, nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("sent_at", DateTime, nullable=True),
-    Column("last_error", Text, nullable=False, default=""),
-    Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
-    sqlite_autoincrement=True,
-)
 
 # An audit cited in an assessment (e.g. the pre-deployment testing record).
 assessment_audits = Table(

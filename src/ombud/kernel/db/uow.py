@@ -11,7 +11,6 @@ from ombud.adapters.db.audit_runs import SqlAuditRunRepository
 from ombud.adapters.db.cases import SqlCaseRepository
 from ombud.adapters.db.findings import SqlFindingRepository
 from ombud.adapters.db.incidents import SqlIncidentRepository
-from ombud.adapters.db.outbox import SqlOutboxRepository
 from ombud.adapters.db.password_links import SqlPasswordLinkRepository
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
@@ -29,7 +28,6 @@ from ombud.domain.ports import (
     FindingRepository,
     IncidentRepository,
     OrganisationRepository,
-    OutboxRepository,
     PasswordLinkRepository,
     SignInThrottleRepository,
     SystemRepository,
@@ -40,6 +38,8 @@ from ombud.kernel.db.engine import Engines
 from ombud.kernel.ledger.domain import LedgerKeyStore
 from ombud.kernel.ledger.ports import LedgerRepository
 from ombud.kernel.ledger.repository import SqlLedgerRepository
+from ombud.notifications.ports import OutboxRepository
+from ombud.notifications.repository import SqlOutboxRepository
 
 
 class SqlUnitOfWork:

@@ -6,7 +6,7 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from ombud.domain.notifications import Mail
+from ombud.notifications.domain import Mail
 
 
 class MailError(Exception):

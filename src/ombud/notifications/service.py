@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ombud.domain.notifications import Mail, OutboxItem, next_attempt
-from ombud.domain.ports import Mailer, UnitOfWorkFactory
+from ombud.domain.ports import UnitOfWorkFactory
 from ombud.kernel.access import Principal
 from ombud.kernel.ports import Clock
 from ombud.kernel.service import Service, require_superuser, utcnow
+from ombud.notifications.domain import Mail, OutboxItem, next_attempt
+from ombud.notifications.ports import Mailer
 
 LEASE = timedelta(minutes=5)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ombud.adapters.db.tables import outbox
-from ombud.domain.notifications import MAX_ATTEMPTS, Mail, OutboxItem
+from ombud.notifications.domain import MAX_ATTEMPTS, Mail, OutboxItem
+from ombud.notifications.tables import outbox
 
 
 def _item(m: Any) -> OutboxItem:
