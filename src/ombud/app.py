@@ -25,6 +25,7 @@ from ombud.kernel.web.errors import (
     unexpected_page_error,
 )
 from ombud.kernel.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from ombud.notices import pages as notices
 from ombud.web.api.v1 import create_api
 from ombud.web.pages import (
     admin,
@@ -99,6 +100,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(admin.router, dependencies=csrf)
     app.include_router(register.router, dependencies=csrf)
     app.include_router(remedies.router, dependencies=csrf)
+    app.include_router(notices.router, dependencies=csrf)
     app.include_router(cases.router, dependencies=csrf)
     app.include_router(incidents.router, dependencies=csrf)
     app.include_router(audits.router, dependencies=csrf)

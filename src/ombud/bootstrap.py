@@ -27,6 +27,7 @@ from ombud.kernel.i18n import Catalogues, available_languages
 from ombud.kernel.ledger.keys import CheckpointFiles, LedgerKeyFile
 from ombud.kernel.ledger.service import LedgerService, LedgerSetUp
 from ombud.kernel.yaml_schema import read_mapping_lines
+from ombud.notices.service import NoticeService
 from ombud.notifications.service import NotificationService
 from ombud.notifications.smtp import SmtpMailer
 from ombud.services.accounts import AccountsService
@@ -36,7 +37,6 @@ from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
 from ombud.services.incidents import IncidentService
 from ombud.services.instruments import InstrumentsService
-from ombud.services.notices import NoticeService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService
 from ombud.services.remedies import RemediesService

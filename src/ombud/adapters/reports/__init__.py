@@ -6,9 +6,10 @@ from typing import Any
 
 from ombud.domain.assessments import Score
 from ombud.kernel.documents.charts import heatmap_svg
-from ombud.kernel.documents.html import assessment_html, notice_html
+from ombud.kernel.documents.html import assessment_html
 from ombud.kernel.documents.pdf import html_to_pdf
 from ombud.kernel.documents.qr import qr_svg
+from ombud.notices.document import notice_html
 
 
 class Reports:

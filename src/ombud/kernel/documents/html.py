@@ -9,7 +9,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ombud.domain.assessments import Option
-from ombud.kernel.i18n import Catalogues
 
 _ENV = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -32,9 +31,3 @@ _ENV.filters["labels"] = _labels
 
 def assessment_html(context: dict[str, Any]) -> str:
     return _ENV.get_template("assessment_report.html").render(**context)
-
-
-def notice_html(context: dict[str, Any]) -> str:
-    """The printable notice in ``context['lang']`` (default English)."""
-    lang = str(context.get("lang", "en"))
-    return _ENV.get_template("notice.html").render(**{**Catalogues().context(lang), **context})

@@ -32,7 +32,11 @@ from ombud.kernel.web.security import (
     new_anonymous_csrf_cookie,
 )
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# The shell's templates (base, macros, errors), then each area's own templates/ folder,
+# whose files sit under the area's name (remedies/case.html) so names never collide.
+_PACKAGE = Path(__file__).resolve().parents[2]
+TEMPLATE_DIRS = [Path(__file__).parent / "templates", *sorted(_PACKAGE.glob("*/templates"))]
+TEMPLATES = Jinja2Templates(directory=[str(d) for d in TEMPLATE_DIRS])
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
 # English unless a page passes its language's gettext (the public AI notice does).
 TEMPLATES.env.install_null_translations(newstyle=False)  # type: ignore[attr-defined]

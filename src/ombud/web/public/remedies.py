@@ -4,10 +4,9 @@ published system, and follow the case with its tracking code and key (no account
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -20,7 +19,7 @@ from ombud.kernel.web.deps import ContainerDep, client_address
 from ombud.kernel.web.errors import error_body
 from ombud.kernel.web.forms import required_choice, text
 from ombud.kernel.web.security import FORM_TOKEN_FIELD, form_token, form_token_problem
-from ombud.kernel.web.templating import redirect, render, render_fragment
+from ombud.kernel.web.templating import redirect, render
 
 router = APIRouter()
 
@@ -190,67 +189,3 @@ async def add_information(request: Request, code: str, key: str, c: ContainerDep
 
 
 # -- the AI notice (coe-fc:15.2) -------------------------------------------------
-
-
-def _page_url(c: Container, system_id: int) -> str:
-    # OMBUD_PUBLIC_URL, never the request's Host header: a printed QR code or a copied
-    # snippet must not point wherever a forged Host said.
-    return f"{c.settings.base_url}/register/{system_id}"
-
-
-LangQuery = Annotated[str | None, Query(max_length=10, pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")]
-
-
-def _language(request: Request, c: Container, system_id: int, lang: str | None) -> str:
-    chosen, _ = c.notices.language(system_id, lang, request.headers.get("accept-language", ""))
-    return chosen
-
-
-@router.get("/register/{system_id:int}/notice", response_class=HTMLResponse)
-def notice(request: Request, system_id: int, c: ContainerDep, lang: LangQuery = None) -> Response:
-    """The AI notice in a language the organisation offers (?lang=, or Accept-Language)."""
-    listing = c.public_register.get(system_id)
-    chosen = _language(request, c, system_id, lang)
-    url = _page_url(c, system_id)
-    words = c.i18n.context(chosen)
-    snippet = render_fragment("remedies/_snippet.html", {**words, "s": listing.system, "url": url})
-    response = render(
-        request,
-        "remedies/notice.html",
-        {
-            **words,
-            "s": listing.system,
-            "org": listing.organisation,
-            "qr": c.notices.qr_svg(system_id, f"{url}/notice?lang={chosen}"),
-            "snippet": snippet,
-            "languages": listing.organisation.notice_languages,
-        },
-    )
-    response.headers["Content-Language"] = chosen
-    response.headers["Vary"] = "Accept-Language"
-    return response
-
-
-@router.get("/register/{system_id:int}/notice.svg")
-def notice_qr(
-    request: Request, system_id: int, c: ContainerDep, lang: LangQuery = None
-) -> Response:
-    chosen = _language(request, c, system_id, lang)
-    svg = c.notices.qr_svg(system_id, f"{_page_url(c, system_id)}/notice?lang={chosen}")
-    return Response(svg, media_type="image/svg+xml")
-
-
-@router.get("/register/{system_id:int}/notice.pdf")
-async def notice_pdf(
-    request: Request, system_id: int, c: ContainerDep, lang: LangQuery = None
-) -> Response:
-    chosen = _language(request, c, system_id, lang)
-    pdf = await run_in_threadpool(c.notices.notice_pdf, system_id, _page_url(c, system_id), chosen)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "content-disposition": f'attachment; filename="ai-notice-{system_id}-{chosen}.pdf"',
-            "content-language": chosen,
-        },
-    )
