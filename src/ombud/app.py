@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ombud import __version__
 from ombud.bootstrap import Container, bootstrap
+from ombud.incidents import pages as incidents
 from ombud.kernel.web import home
 from ombud.kernel.web.background import Periodic, lifespan_with
 from ombud.kernel.web.deps import (
@@ -34,7 +35,6 @@ from ombud.web.pages import (
     auth,
     cases,
     compliance,
-    incidents,
     systems,
 )
 from ombud.web.public import instruments, register, remedies

@@ -20,6 +20,7 @@ from ombud.domain.assessments import Template
 from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue
 from ombud.domain.remedies import AttachmentLimits
+from ombud.incidents.service import IncidentService
 from ombud.kernel.config import Settings, load_settings
 from ombud.kernel.db.engine import Engines, make_engines
 from ombud.kernel.db.uow import SqlUnitOfWorkFactory
@@ -35,7 +36,6 @@ from ombud.services.assessments import AssessmentsService
 from ombud.services.audit_runs import AuditRunService
 from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
-from ombud.services.incidents import IncidentService
 from ombud.services.instruments import InstrumentsService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService

@@ -13,11 +13,11 @@ from rich.table import Table
 from ombud.cli.assess import assess_app
 from ombud.cli.audit import audit_app
 from ombud.cli.cases import cases_app
-from ombud.cli.incidents import incidents_app
 from ombud.cli.instruments import compliance, instruments_app
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import PublicationState
+from ombud.incidents.cli import incidents_app
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.kernel.cli import AsOption, as_user, container, err, handles_errors, out
 from ombud.kernel.errors import Invalid

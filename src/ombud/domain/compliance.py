@@ -15,9 +15,9 @@ from functools import cached_property
 from typing import Any
 
 from ombud.domain.applicability import Always, Condition, InstrumentApplicability
-from ombud.domain.incidents import IncidentTally
 from ombud.domain.instruments import Topic
 from ombud.domain.systems import FIELD_LABELS
+from ombud.incidents.domain import IncidentTally
 
 
 class EvidenceKind(enum.StrEnum):

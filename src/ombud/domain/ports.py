@@ -24,7 +24,6 @@ from ombud.domain.accounts import (
 )
 from ombud.domain.assessments import Assessment, Comment, EvidenceFile, RedLineDecision
 from ombud.domain.audit_runs import AuditRun, Finding
-from ombud.domain.incidents import Incident
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.remedies import Case, CaseAttachment, CaseMessage, CaseState
 from ombud.domain.revisions import Revision, Transition
@@ -35,6 +34,7 @@ from ombud.domain.systems import (
     Sector,
     SystemDetails,
 )
+from ombud.incidents.ports import IncidentRepository
 from ombud.kernel.access import OrganisationKind, Role
 from ombud.kernel.files import Upload
 from ombud.kernel.ledger.ports import LedgerRepository
@@ -238,18 +238,6 @@ class CaseRepository(Protocol):
     def attachment_data(
         self, case_id: int, attachment_id: int
     ) -> tuple[CaseAttachment, bytes] | None: ...
-
-
-class IncidentRepository(Protocol):
-    def add(self, incident: Incident) -> Incident: ...
-    def get(self, incident_id: int, for_update: bool = False) -> Incident | None: ...
-    def save(self, incident: Incident) -> None: ...
-    def for_system(self, system_id: int) -> list[Incident]: ...
-    def for_systems(self, system_ids: list[int]) -> dict[int, list[Incident]]: ...
-    def for_organisations(
-        self, org_ids: frozenset[int], offset: int, limit: int, open_only: bool = False
-    ) -> tuple[list[Incident], int]: ...
-    def for_case(self, case_id: int) -> list[Incident]: ...
 
 
 class AuditRunRepository(Protocol):

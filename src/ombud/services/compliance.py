@@ -31,10 +31,10 @@ from ombud.domain.compliance import (
     evaluate,
     summarise,
 )
-from ombud.domain.incidents import IncidentTally
 from ombud.domain.instruments import Catalogue, Topic
 from ombud.domain.ports import SystemFilter, SystemListing, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem
+from ombud.incidents.domain import IncidentTally
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Forbidden, NotFound
 from ombud.kernel.service import Service, get_org, org_ref, readable_system

@@ -10,7 +10,6 @@ from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRe
 from ombud.adapters.db.audit_runs import SqlAuditRunRepository
 from ombud.adapters.db.cases import SqlCaseRepository
 from ombud.adapters.db.findings import SqlFindingRepository
-from ombud.adapters.db.incidents import SqlIncidentRepository
 from ombud.adapters.db.password_links import SqlPasswordLinkRepository
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
@@ -26,7 +25,6 @@ from ombud.domain.ports import (
     CredentialRepository,
     EvidenceRepository,
     FindingRepository,
-    IncidentRepository,
     OrganisationRepository,
     PasswordLinkRepository,
     SignInThrottleRepository,
@@ -34,6 +32,8 @@ from ombud.domain.ports import (
     UnitOfWork,
     UserRepository,
 )
+from ombud.incidents.ports import IncidentRepository
+from ombud.incidents.repository import SqlIncidentRepository
 from ombud.kernel.db.engine import Engines
 from ombud.kernel.ledger.domain import LedgerKeyStore
 from ombud.kernel.ledger.ports import LedgerRepository

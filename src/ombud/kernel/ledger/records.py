@@ -21,13 +21,13 @@ from ombud.adapters.db.tables import (
     audit_runs,
     cases,
     findings,
-    incidents,
     jurisdictions,
     memberships,
     organisations,
     users,
 )
 from ombud.domain.systems import DETAIL_FIELDS, SystemDetails
+from ombud.incidents.tables import incidents
 
 Projection = Callable[[Any], dict[str, Any]]  # a row mapping -> the ledger's words
 

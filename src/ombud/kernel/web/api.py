@@ -13,7 +13,7 @@ from fastapi.security import HTTPBearer
 from ombud.kernel.safe_load import ID_MAX
 from ombud.kernel.service import MAX_PAGE_SIZE
 from ombud.kernel.web.deps import RateLimits, client_address
-from ombud.web.api.v1.schemas import ORG_REF_PATTERN, ErrorOut
+from ombud.kernel.web.schemas import ORG_REF_PATTERN, ErrorOut
 
 T = TypeVar("T")
 

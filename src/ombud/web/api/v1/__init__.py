@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from ombud.bootstrap import Container
+from ombud.incidents import api as incidents
 from ombud.kernel.ledger import api as ledger
 from ombud.kernel.web.api import bearer_scheme, errors
 from ombud.kernel.web.deps import RateLimits, refuse_control_characters
@@ -19,7 +20,6 @@ from ombud.web.api.v1 import (
     accounts,
     assessments,
     audits,
-    incidents,
     instruments,
     lifecycle,
     public,

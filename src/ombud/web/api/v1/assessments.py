@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ombud.domain.assessments import RedLineDecisionKind, Template
 from ombud.kernel.web.api import PathId, errors
 from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
+from ombud.kernel.web.schemas import UtcDateTime
 from ombud.services.assessments import AssessmentView
-from ombud.web.api.v1.schemas import UtcDateTime
 
 router = APIRouter(tags=["assessments"])
 

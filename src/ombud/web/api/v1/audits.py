@@ -13,7 +13,7 @@ from ombud.domain.audit_runs import AuditRun, Purpose, RunRequest, RunState
 from ombud.kernel.files import clean_name
 from ombud.kernel.web.api import PathId, errors
 from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
-from ombud.web.api.v1.schemas import UtcDateTime
+from ombud.kernel.web.schemas import UtcDateTime
 
 router = APIRouter(tags=["audits"])
 

@@ -17,8 +17,8 @@ from ombud.domain.compliance import Requirement, Status
 from ombud.domain.instruments import Instrument, Provision, Topic
 from ombud.kernel.web.api import PathId, PathOrgRef, errors
 from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
+from ombud.kernel.web.schemas import DomainOut
 from ombud.services.compliance import ComplianceFilter, SystemCompliance
-from ombud.web.api.v1.schemas import DomainOut
 
 public_router = APIRouter(tags=["instruments"])
 router = APIRouter(tags=["compliance"])

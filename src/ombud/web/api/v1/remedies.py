@@ -30,7 +30,7 @@ from ombud.kernel.errors import FieldProblem, Invalid
 from ombud.kernel.files import NAME_MAX, Upload, clean_name
 from ombud.kernel.web.api import PagingDep, PathId, errors, rate_limit
 from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
-from ombud.web.api.v1.schemas import UtcDateTime
+from ombud.kernel.web.schemas import UtcDateTime
 
 public_router = APIRouter(prefix="/public", tags=["remedies"], responses=errors(422, 429))
 router = APIRouter(prefix="/cases", tags=["remedies"])

@@ -11,10 +11,9 @@ Datetimes are stored as naive UTC; every response states them as ISO 8601 with "
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ombud.domain.accounts import PASSWORD_MAX, Organisation, User
 from ombud.domain.lifecycle import LifecycleStage
@@ -35,26 +34,9 @@ from ombud.domain.systems import (
 from ombud.kernel.access import OrganisationKind, Principal, Role
 from ombud.kernel.ports import PageResult
 from ombud.kernel.safe_load import ID_MAX
-from ombud.kernel.service import MAX_PAGE_SIZE
+from ombud.kernel.web.schemas import DomainOut, OrgRef, PageOut, RecordId, RequestModel, UtcDateTime
 from ombud.services.accounts import ORG_NAME_MAX, TOKEN_NAME_MAX, Invitation, IssuedToken
 from ombud.services.register import REASON_MAX, RevisionView, SystemView
-
-T = TypeVar("T")
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
-"""A UTC instant, serialised as ISO 8601 ending in "Z"."""
-
-# Ids are BIGINT in the database: a larger number is refused (422) rather than
-# reaching the database and failing there (ID_MAX, from safe_load).
-RecordId = Annotated[int, Field(ge=1, le=ID_MAX)]
-# An organisation by id or short name (slug); all-digit references are ids.
-ORG_REF_PATTERN = r"^(?:[0-9]{1,18}|[A-Za-z0-9-]*[A-Za-z-][A-Za-z0-9-]*)$"
-OrgRef = Annotated[str, Field(min_length=1, max_length=64, pattern=ORG_REF_PATTERN)]
 
 Name = Annotated[str, Field(max_length=NAME_MAX)]
 ShortText = Annotated[str, Field(max_length=SHORT_TEXT_MAX)]
@@ -62,57 +44,7 @@ LongText = Annotated[str, Field(max_length=LONG_TEXT_MAX)]
 Reason = Annotated[str, Field(max_length=REASON_MAX)]
 
 
-class DomainOut(BaseModel):
-    """A response read straight off a domain dataclass of the same field names."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    @classmethod
-    def from_domain(cls, obj: object) -> Self:
-        return cls.model_validate(obj)
-
-
-class RequestModel(BaseModel):
-    """Base of request bodies: unknown fields are refused, naming the field."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
 # -- shared envelopes ----------------------------------------------------------
-
-
-class PageOut(BaseModel, Generic[T]):
-    """One page of a list. ``next_offset`` is null on the last page."""
-
-    items: list[T]
-    total: int = Field(description="Number of items matching the filters, over all pages.")
-    offset: int
-    limit: int = Field(le=MAX_PAGE_SIZE)
-    next_offset: int | None = Field(description="Offset of the next page; null on the last one.")
-
-    @classmethod
-    def of(cls, items: Sequence[T], total: int, offset: int, limit: int) -> Self:
-        nxt = offset + limit if offset + limit < total else None
-        return cls(items=list(items), total=total, offset=offset, limit=limit, next_offset=nxt)
-
-
-class FieldErrorOut(BaseModel):
-    loc: list[str | int] = Field(description='Where the problem is, e.g. ["body", "name"].')
-    msg: str
-
-
-class ErrorDetailOut(BaseModel):
-    code: str = Field(
-        description="invalid, not_found, forbidden, unauthenticated, conflict, rate_limited, ..."
-    )
-    message: str
-    fields: list[FieldErrorOut] | None = None
-
-
-class ErrorOut(BaseModel):
-    """Every error of the API has this shape."""
-
-    error: ErrorDetailOut
 
 
 # -- AI-system records ----------------------------------------------------------
@@ -709,29 +641,3 @@ class SetPasswordIn(RequestModel):
 
 
 # -- ledger --------------------------------------------------------------------
-
-
-class LedgerEntryOut(DomainOut):
-    seq: int
-    at: UtcDateTime
-    actor_id: int | None
-    actor: str
-    action: str = Field(description="What happened: create, update, transition, login, ...")
-    entity_type: str
-    entity_id: str
-    organisation_id: int | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    prev_hash: str
-    hash: str
-
-
-class LedgerPage(PageOut[LedgerEntryOut]):
-    pass
-
-
-class ChainReportOut(DomainOut):
-    ok: bool
-    checked: int = Field(description="Entries checked.")
-    first_bad_seq: int | None = Field(description="The first entry that breaks the chain.")
-    reason: str

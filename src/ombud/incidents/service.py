@@ -13,7 +13,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ombud.domain.incidents import (
+from ombud.domain.ports import UnitOfWork
+from ombud.domain.remedies import CaseMessage, Category
+from ombud.domain.systems import AISystem, PublicationState
+from ombud.incidents.domain import (
     ExchangeError,
     Imported,
     Incident,
@@ -28,9 +31,6 @@ from ombud.domain.incidents import (
     to_aiid,
     to_avid,
 )
-from ombud.domain.ports import UnitOfWork
-from ombud.domain.remedies import CaseMessage, Category
-from ombud.domain.systems import AISystem, PublicationState
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Invalid, NotFound
 from ombud.kernel.ledger.domain import LedgerAction

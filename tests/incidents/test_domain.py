@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
-from ombud.domain.incidents import (
+from ombud.domain.remedies import Category
+from ombud.incidents.domain import (
     AIID_DEPLOYER,
     AIID_DEVELOPER,
     ExchangeError,
@@ -26,7 +27,6 @@ from ombud.domain.incidents import (
     to_aiid,
     to_avid,
 )
-from ombud.domain.remedies import Category
 
 NOW = datetime(2026, 11, 24, 12, 0)
 PARTIES = SystemParties("Ask Lindholm chatbot", "City of Lindholm", "Acme AI Ltd", ("Residents",))

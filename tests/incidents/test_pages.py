@@ -120,7 +120,7 @@ def test_another_organisation_sees_nothing(app_client, container, world, publish
 
 
 def container_draft():
-    from ombud.domain.incidents import IncidentDraft, Severity
+    from ombud.incidents.domain import IncidentDraft, Severity
 
     return IncidentDraft(
         title="Wrong fee information",

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 
-from ombud.adapters.db.tables import incidents
-from ombud.domain.incidents import Incident, IncidentStatus, Severity
 from ombud.domain.remedies import Category
+from ombud.incidents.domain import Incident, IncidentStatus, Severity
+from ombud.incidents.tables import incidents
 
 _FIELDS = (
     "system_id",
