@@ -159,7 +159,7 @@ def run(backend: str, total: int, clients: int, workers: int) -> dict[str, Any]:
         with c.engines.read.connect() as conn:
             from sqlalchemy import select
 
-            from ombud.adapters.db.tables import cases
+            from ombud.remedies.tables import cases
 
             stored = dict(conn.execute(select(cases.c.tracking_code, cases.c.description)).all())
         for code, (_url, text) in acknowledged.items():

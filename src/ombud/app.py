@@ -27,17 +27,18 @@ from ombud.kernel.web.errors import (
 )
 from ombud.kernel.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from ombud.notices import pages as notices
+from ombud.remedies import pages as cases
+from ombud.remedies import public as remedies
 from ombud.web.api.v1 import create_api
 from ombud.web.pages import (
     admin,
     assessments,
     audits,
     auth,
-    cases,
     compliance,
     systems,
 )
-from ombud.web.public import instruments, register, remedies
+from ombud.web.public import instruments, register
 
 # Audit data may be large: these paths get their own body limit.
 AUDIT_UPLOAD_PATH = re.compile(r"^(/api/v1)?/systems/\d+/audits(/upload)?$")

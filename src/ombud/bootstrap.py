@@ -19,7 +19,6 @@ from ombud.domain.applicability import ApplicabilityRule
 from ombud.domain.assessments import Template
 from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue
-from ombud.domain.remedies import AttachmentLimits
 from ombud.incidents.service import IncidentService
 from ombud.kernel.config import Settings, load_settings
 from ombud.kernel.db.engine import Engines, make_engines
@@ -31,6 +30,8 @@ from ombud.kernel.yaml_schema import read_mapping_lines
 from ombud.notices.service import NoticeService
 from ombud.notifications.service import NotificationService
 from ombud.notifications.smtp import SmtpMailer
+from ombud.remedies.domain import AttachmentLimits
+from ombud.remedies.service import RemediesService
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import AssessmentsService
 from ombud.services.audit_runs import AuditRunService
@@ -39,7 +40,6 @@ from ombud.services.demo import DemoService
 from ombud.services.instruments import InstrumentsService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService
-from ombud.services.remedies import RemediesService
 
 
 class Migrations:

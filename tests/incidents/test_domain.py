@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 import pytest
 
-from ombud.domain.remedies import Category
 from ombud.incidents.domain import (
     AIID_DEPLOYER,
     AIID_DEVELOPER,
@@ -27,6 +26,7 @@ from ombud.incidents.domain import (
     to_aiid,
     to_avid,
 )
+from ombud.remedies.domain import Category
 
 NOW = datetime(2026, 11, 24, 12, 0)
 PARTIES = SystemParties("Ask Lindholm chatbot", "City of Lindholm", "Acme AI Ltd", ("Residents",))

@@ -8,11 +8,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from ombud.domain.remedies import CaseKind, Category, PublicReport
 from ombud.domain.systems import PublicationState
 from ombud.incidents.domain import IncidentDraft, IncidentStatus, Severity
 from ombud.kernel.errors import Forbidden, Invalid, NotFound
 from ombud.kernel.ledger.tables import ledger_entries
+from ombud.remedies.domain import CaseKind, Category, PublicReport
 from tests.factories import complete_details, sign_current_assessments
 
 EDITOR = "city-editor@example.org"

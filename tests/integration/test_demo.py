@@ -105,7 +105,7 @@ def test_demo_is_refused_on_a_database_that_holds_any_organisation(container):
 
 
 def test_demo_has_cases_in_every_state_and_an_escalation(container):
-    from ombud.domain.remedies import CaseState
+    from ombud.remedies.domain import CaseState
 
     container.demo.load()
     overseer = container.accounts.principal_for_email("daniel.okafor@aidpa.example")

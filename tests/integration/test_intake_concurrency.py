@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ombud.domain.remedies import CaseKind, Category, PublicReport
 from ombud.domain.systems import PublicationState
+from ombud.remedies.domain import CaseKind, Category, PublicReport
 from tests.factories import complete_details
 
 REPORTS = 120

@@ -475,8 +475,8 @@ def test_an_edit_cannot_empty_the_contact_point_of_a_published_system(container,
 
 def _draft_with_records(container, world):
     """A draft that has an assessment started on it and two incidents recorded."""
-    from ombud.domain.remedies import Category
     from ombud.incidents.domain import IncidentDraft, Severity
+    from ombud.remedies.domain import Category
 
     system = container.register.create(
         world["city-editor@example.org"], world.city.id, complete_details("Pilot never shipped")

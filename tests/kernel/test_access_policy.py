@@ -569,8 +569,8 @@ class EscalatedCase:
 
 
 def _escalated_case(c: Any, w: World) -> EscalatedCase:
-    from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
     from ombud.kernel.files import Upload
+    from ombud.remedies.domain import CaseKind, CaseState, Category, PublicReport
 
     system_id = _fresh_city_system(c, w)
     c.register.set_publication(w["city-admin@example.org"], system_id, PublicationState.PUBLISHED)
@@ -624,7 +624,7 @@ def case_message(k: EscalatedCase) -> str:
 
 
 def case_move(k: EscalatedCase) -> str:
-    from ombud.domain.remedies import CaseState
+    from ombud.remedies.domain import CaseState
 
     assert k.c.remedies.move(k.actor, k.case_id, CaseState.UNDER_REVIEW).state.value == (
         "under_review"
@@ -633,7 +633,7 @@ def case_move(k: EscalatedCase) -> str:
 
 
 def case_decide(k: EscalatedCase) -> str:
-    from ombud.domain.remedies import CaseState
+    from ombud.remedies.domain import CaseState
 
     case = k.c.remedies.move(k.actor, k.case_id, CaseState.DECIDED, outcome="Data deleted.")
     assert case.outcome == "Data deleted."

@@ -177,7 +177,7 @@ def test_upgrade_names_who_wrote_earlier_case_messages(fresh):
     their author wrote for: the case's own, or the oversight body it was escalated to."""
     from sqlalchemy import text
 
-    from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
+    from ombud.remedies.domain import CaseKind, CaseState, Category, PublicReport
 
     fresh.migrations.upgrade()
     root = SYSTEM_PRINCIPAL

@@ -13,13 +13,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
 from ombud.domain.systems import PublicationState
 from ombud.kernel.errors import Invalid
 from ombud.kernel.service import utcnow
 from ombud.notifications.service import NotificationService
 from ombud.notifications.smtp import SmtpMailer
 from ombud.notifications.tables import outbox
+from ombud.remedies.domain import CaseKind, CaseState, Category, PublicReport
 from tests.factories import complete_details
 
 EDITOR = "city-editor@example.org"

@@ -12,7 +12,6 @@ from rich.table import Table
 
 from ombud.cli.assess import assess_app
 from ombud.cli.audit import audit_app
-from ombud.cli.cases import cases_app
 from ombud.cli.instruments import compliance, instruments_app
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
@@ -23,6 +22,7 @@ from ombud.kernel.cli import AsOption, as_user, container, err, handles_errors, 
 from ombud.kernel.errors import Invalid
 from ombud.kernel.ledger.ports import LedgerFilter
 from ombud.notifications.cli import mail_app
+from ombud.remedies.cli import cases_app
 
 app = typer.Typer(no_args_is_help=True, help="ombud: AI systems register, oversight and remedies.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")

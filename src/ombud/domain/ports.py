@@ -25,7 +25,6 @@ from ombud.domain.accounts import (
 from ombud.domain.assessments import Assessment, Comment, EvidenceFile, RedLineDecision
 from ombud.domain.audit_runs import AuditRun, Finding
 from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.remedies import Case, CaseAttachment, CaseMessage, CaseState
 from ombud.domain.revisions import Revision, Transition
 from ombud.domain.systems import (
     AISystem,
@@ -36,10 +35,10 @@ from ombud.domain.systems import (
 )
 from ombud.incidents.ports import IncidentRepository
 from ombud.kernel.access import OrganisationKind, Role
-from ombud.kernel.files import Upload
 from ombud.kernel.ledger.ports import LedgerRepository
 from ombud.kernel.ports import Page, PageResult
 from ombud.notifications.ports import OutboxRepository
+from ombud.remedies.ports import CaseRepository
 
 
 @dataclass(frozen=True)
@@ -211,33 +210,6 @@ class EvidenceRepository(Protocol):
     def add(self, f: EvidenceFile, data: bytes) -> EvidenceFile: ...
     def for_assessment(self, assessment_id: int) -> list[EvidenceFile]: ...
     def get(self, file_id: int) -> tuple[EvidenceFile, bytes] | None: ...
-
-
-class CaseRepository(Protocol):
-    def add(self, case: Case) -> Case | None:
-        """Store a new case; None (nothing stored) if its tracking code is taken."""
-        ...
-
-    def get(self, case_id: int, for_update: bool = False) -> Case | None: ...
-    def by_tracking_code(self, code: str) -> Case | None: ...
-    def save(self, case: Case) -> None: ...
-    def for_organisations(
-        self,
-        org_ids: frozenset[int],
-        state: CaseState | None,
-        offset: int,
-        limit: int,
-        escalated_only: bool = False,
-    ) -> tuple[list[Case], int]: ...
-    def add_message(self, message: CaseMessage) -> None: ...
-    def messages(self, case_id: int) -> list[CaseMessage]: ...
-    def add_attachment(
-        self, case_id: int, upload: Upload, content_type: str, at: datetime
-    ) -> CaseAttachment: ...
-    def attachments(self, case_id: int) -> list[CaseAttachment]: ...
-    def attachment_data(
-        self, case_id: int, attachment_id: int
-    ) -> tuple[CaseAttachment, bytes] | None: ...
 
 
 class AuditRunRepository(Protocol):

@@ -11,11 +11,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ombud.domain.remedies import Category
 from ombud.incidents.domain import Incident, IncidentDraft, Severity
 from ombud.incidents.service import IMPORT_MAX_BYTES, ExchangeFormat
 from ombud.kernel.cli import AsOption, as_user, container, handles_errors, out
 from ombud.kernel.errors import Invalid
+from ombud.remedies.domain import Category
 
 incidents_app = typer.Typer(no_args_is_help=True, help="Confirmed incidents (unga-78-265:op6.c).")
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from ombud.domain.remedies import CATEGORY_LABELS, Category
+from ombud.remedies.domain import CATEGORY_LABELS, Category
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000

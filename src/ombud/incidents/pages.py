@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from ombud.domain.remedies import CATEGORY_LABELS, Category
 from ombud.incidents.domain import Incident, IncidentDraft, Severity
 from ombud.incidents.service import ExchangeFormat
 from ombud.kernel.errors import Invalid
@@ -18,6 +17,7 @@ from ombud.kernel.safe_load import whole_number
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
 from ombud.kernel.web.forms import QueryChoice, choice, text
 from ombud.kernel.web.templating import redirect, render
+from ombud.remedies.domain import CATEGORY_LABELS, Category
 
 router = APIRouter()
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 
-from ombud.domain.remedies import Category
 from ombud.incidents.domain import Incident, IncidentStatus, Severity
 from ombud.incidents.tables import incidents
+from ombud.remedies.domain import Category
 
 _FIELDS = (
     "system_id",

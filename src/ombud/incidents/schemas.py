@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ombud.domain.remedies import Category
 from ombud.incidents.domain import (
     PEOPLE_MAX,
     TEXT_MAX,
@@ -19,6 +18,7 @@ from ombud.incidents.domain import (
 )
 from ombud.incidents.service import IMPORT_MAX_RECORDS
 from ombud.kernel.web.schemas import UtcDateTime
+from ombud.remedies.domain import Category
 
 Format = Literal["aiid", "avid"]
 

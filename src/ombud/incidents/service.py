@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ombud.domain.ports import UnitOfWork
-from ombud.domain.remedies import CaseMessage, Category
 from ombud.domain.systems import AISystem, PublicationState
 from ombud.incidents.domain import (
     ExchangeError,
@@ -37,6 +36,7 @@ from ombud.kernel.ledger.domain import LedgerAction
 from ombud.kernel.ports import PageResult
 from ombud.kernel.safe_load import Limits, format_path, load_json, text_problem, text_problems
 from ombud.kernel.service import Service, authorize, get_org, org_ref, page_of, readable_system
+from ombud.remedies.domain import CaseMessage, Category
 
 ExchangeFormat = Literal["aiid", "avid"]
 IMPORT_MAX_RECORDS = 1000

@@ -16,18 +16,18 @@ from ombud.domain.assessments import RedLineDecisionKind
 from ombud.domain.audit_runs import Purpose, RunRequest, RunState
 from ombud.domain.lifecycle import LIVE_STAGES, LifecycleStage
 from ombud.domain.ports import SystemFilter
-from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel, SystemDetails
 from ombud.incidents.domain import IncidentDraft, Severity
 from ombud.incidents.service import IncidentService
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.kernel.errors import Invalid
 from ombud.kernel.service import Service
+from ombud.remedies.domain import CaseKind, CaseState, Category, PublicReport
+from ombud.remedies.service import RemediesService
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import RED_LINE_SCREENING, AssessmentsService
 from ombud.services.audit_runs import AuditRunService
 from ombud.services.register import RegisterService
-from ombud.services.remedies import RemediesService
 
 HUDERA = "urn:ombud:template:hudera"
 # Severity (1-4) of the demo impact assessments, from the demo's risk level.

@@ -8,7 +8,6 @@ from sqlalchemy import Connection
 
 from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRepository
 from ombud.adapters.db.audit_runs import SqlAuditRunRepository
-from ombud.adapters.db.cases import SqlCaseRepository
 from ombud.adapters.db.findings import SqlFindingRepository
 from ombud.adapters.db.password_links import SqlPasswordLinkRepository
 from ombud.adapters.db.repositories import (
@@ -21,7 +20,6 @@ from ombud.adapters.db.repositories import (
 from ombud.domain.ports import (
     AssessmentRepository,
     AuditRunRepository,
-    CaseRepository,
     CredentialRepository,
     EvidenceRepository,
     FindingRepository,
@@ -40,6 +38,8 @@ from ombud.kernel.ledger.ports import LedgerRepository
 from ombud.kernel.ledger.repository import SqlLedgerRepository
 from ombud.notifications.ports import OutboxRepository
 from ombud.notifications.repository import SqlOutboxRepository
+from ombud.remedies.ports import CaseRepository
+from ombud.remedies.repository import SqlCaseRepository
 
 
 class SqlUnitOfWork:

@@ -19,7 +19,6 @@ from ombud.adapters.db.tables import (
     api_tokens,
     assessments,
     audit_runs,
-    cases,
     findings,
     jurisdictions,
     memberships,
@@ -28,6 +27,7 @@ from ombud.adapters.db.tables import (
 )
 from ombud.domain.systems import DETAIL_FIELDS, SystemDetails
 from ombud.incidents.tables import incidents
+from ombud.remedies.tables import cases
 
 Projection = Callable[[Any], dict[str, Any]]  # a row mapping -> the ledger's words
 

@@ -16,6 +16,7 @@ from ombud.kernel.ledger import api as ledger
 from ombud.kernel.web.api import bearer_scheme, errors
 from ombud.kernel.web.deps import RateLimits, refuse_control_characters
 from ombud.kernel.web.errors import install_api_handlers
+from ombud.remedies import api as remedies
 from ombud.web.api.v1 import (
     accounts,
     assessments,
@@ -23,7 +24,6 @@ from ombud.web.api.v1 import (
     instruments,
     lifecycle,
     public,
-    remedies,
     systems,
 )
 

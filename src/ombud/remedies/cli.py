@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ombud.domain.remedies import CaseState
 from ombud.kernel.cli import AsOption, as_user, container, handles_errors, out
 from ombud.kernel.errors import Invalid
+from ombud.remedies.domain import CaseState
 
 cases_app = typer.Typer(no_args_is_help=True, help="Reports, complaints, human reviews.")
 

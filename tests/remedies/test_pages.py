@@ -163,7 +163,7 @@ def test_ai_notice_page_qr_and_pdf(app_client, published, container, world):
 
 
 def _report(container, system_id, kind="complaint", reference=""):
-    from ombud.domain.remedies import CaseKind, Category, PublicReport
+    from ombud.remedies.domain import CaseKind, Category, PublicReport
 
     receipt = container.remedies.submit(
         PublicReport(
@@ -178,7 +178,7 @@ def _report(container, system_id, kind="complaint", reference=""):
 
 
 def test_a_tracking_code_already_taken_is_drawn_again(container, world, published, monkeypatch):
-    from ombud.services import remedies
+    from ombud.remedies import service as remedies
 
     codes = iter(["TAKENCODE", "TAKENCODE", "FRESHCODE"])
     monkeypatch.setattr(remedies, "new_tracking_code", lambda: next(codes))
@@ -192,8 +192,8 @@ def test_a_tracking_code_already_taken_is_drawn_again(container, world, publishe
 
 
 def test_human_review_goes_to_someone_else_than_the_original_decider(container, world, published):
-    from ombud.domain.remedies import CaseState
     from ombud.kernel.errors import Forbidden, Invalid
+    from ombud.remedies.domain import CaseState
 
     receipt = _report(container, published.id, "human_review", "decision of 3 May")
     admin = world["city-admin@example.org"]
@@ -228,10 +228,10 @@ def test_human_review_goes_to_someone_else_than_the_original_decider(container, 
 def test_escalation_reaches_only_the_oversight_body_with_jurisdiction(container, world, published):
     from datetime import timedelta
 
-    from ombud.domain.remedies import CaseState
     from ombud.kernel.errors import Conflict, Forbidden
     from ombud.kernel.service import utcnow
-    from ombud.services.remedies import RemediesService
+    from ombud.remedies.domain import CaseState
+    from ombud.remedies.service import RemediesService
 
     receipt = _report(container, published.id)
     overseer = world["oversight-viewer@example.org"]

@@ -14,9 +14,17 @@ from datetime import datetime
 from typing import Any
 
 from ombud.domain.accounts import Organisation
-from ombud.domain.case_mail import to_handlers, to_reporter_changed, to_reporter_received
 from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
-from ombud.domain.remedies import (
+from ombud.domain.systems import PublicationState
+from ombud.kernel.access import Action, OrganisationRef, Principal, acting_for, is_allowed
+from ombud.kernel.db.group_commit import GroupCommit
+from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from ombud.kernel.files import Upload, check_file
+from ombud.kernel.ledger.domain import LedgerAction
+from ombud.kernel.ports import Clock, PageResult
+from ombud.kernel.service import Service, get_org, org_ref, page_of, utcnow
+from ombud.notifications.domain import Mail
+from ombud.remedies.domain import (
     ATTACHMENT_TYPES,
     CASE_TRANSITIONS,
     DEADLINES,
@@ -37,15 +45,7 @@ from ombud.domain.remedies import (
     sender_name,
     validate_report,
 )
-from ombud.domain.systems import PublicationState
-from ombud.kernel.access import Action, OrganisationRef, Principal, acting_for, is_allowed
-from ombud.kernel.db.group_commit import GroupCommit
-from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound
-from ombud.kernel.files import Upload, check_file
-from ombud.kernel.ledger.domain import LedgerAction
-from ombud.kernel.ports import Clock, PageResult
-from ombud.kernel.service import Service, get_org, org_ref, page_of, utcnow
-from ombud.notifications.domain import Mail
+from ombud.remedies.mail import to_handlers, to_reporter_changed, to_reporter_received
 
 REPORTER = "reporter"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.domain.remedies import CaseState
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
 from ombud.kernel.web.forms import QueryChoice, query_enum, required_choice, text
 from ombud.kernel.web.security import content_disposition
 from ombud.kernel.web.templating import redirect, render
+from ombud.remedies.domain import CaseState
 
 router = APIRouter()
 

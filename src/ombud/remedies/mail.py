@@ -9,8 +9,8 @@ the oversight body hears of an escalation. Mail carries links, not the case.
 
 from __future__ import annotations
 
-from ombud.domain.remedies import UNKNOWN_SENDER, Case, CaseState
 from ombud.notifications.domain import Mail, compose
+from ombud.remedies.domain import UNKNOWN_SENDER, Case, CaseState
 
 
 def _kind(case: Case) -> str:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from ombud.domain.remedies import CaseKind, CaseState, Category, PublicReport
 from ombud.domain.systems import PublicationState
 from ombud.kernel.access import (
     SYSTEM_PRINCIPAL,
@@ -23,7 +22,8 @@ from ombud.kernel.access import (
     is_allowed,
 )
 from ombud.kernel.errors import Forbidden, NotFound
-from ombud.services.remedies import Receipt
+from ombud.remedies.domain import CaseKind, CaseState, Category, PublicReport
+from ombud.remedies.service import Receipt
 from tests.conftest import World
 from tests.factories import complete_details
 from tests.web_helpers import csrf_from, login

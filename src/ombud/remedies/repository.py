@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ombud.adapters.db.tables import case_attachments, case_messages, cases
-from ombud.domain.remedies import (
+from ombud.kernel.files import Upload
+from ombud.remedies.domain import (
     Case,
     CaseAttachment,
     CaseKind,
@@ -17,7 +17,7 @@ from ombud.domain.remedies import (
     CaseState,
     Category,
 )
-from ombud.kernel.files import Upload
+from ombud.remedies.tables import case_attachments, case_messages, cases
 
 _FIELDS = (
     "system_id",

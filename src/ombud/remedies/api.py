@@ -8,79 +8,30 @@ returns the public status of the case; the tracking code alone reveals nothing.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 
-from ombud.domain.remedies import (
-    CONTACT_MAX,
-    DESCRIPTION_MAX,
-    MESSAGE_MAX,
-    REFERENCE_MAX,
-    Case,
-    CaseKind,
-    CaseState,
-    Category,
-    PublicReport,
-)
-from ombud.kernel.errors import FieldProblem, Invalid
-from ombud.kernel.files import NAME_MAX, Upload, clean_name
 from ombud.kernel.web.api import PagingDep, PathId, errors, rate_limit
 from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
-from ombud.kernel.web.schemas import UtcDateTime
+from ombud.remedies.domain import (
+    CaseState,
+    PublicReport,
+)
+from ombud.remedies.schemas import (
+    AssignIn,
+    CaseDetailOut,
+    CaseOut,
+    CasePage,
+    MoveIn,
+    NoteIn,
+    ReceiptOut,
+    ReportIn,
+    uploads_of,
+)
 
 public_router = APIRouter(prefix="/public", tags=["remedies"], responses=errors(422, 429))
 router = APIRouter(prefix="/cases", tags=["remedies"])
-
-
-class AttachmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=NAME_MAX, description="e.g. screenshot.png")
-    content_type: str = Field(
-        "", max_length=100, description="Informational: the type is decided by the content."
-    )
-    data_base64: str = Field(min_length=1, description="The file, base64-encoded.")
-
-
-def _uploads(items: list[AttachmentIn]) -> list[Upload]:
-    found = []
-    for n, item in enumerate(items):
-        try:
-            data = base64.b64decode(item.data_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid(
-                f"attachments[{n}] ({item.name}): data_base64 is not valid base64.",
-                [FieldProblem(("body", "attachments", n, "data_base64"), "Not valid base64.")],
-            ) from None
-        found.append(Upload(clean_name(item.name), data))
-    return found
-
-
-class ReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    system: int = Field(ge=1, le=2**53, description="The system's id in the public register.")
-    kind: CaseKind
-    category: Category
-    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
-    contact: str = Field("", max_length=CONTACT_MAX, description="E-mail for news; optional.")
-    decision_reference: str = Field("", max_length=REFERENCE_MAX)
-    removal_requested: bool = False
-    attachments: list[AttachmentIn] = Field(
-        default_factory=list,
-        max_length=20,
-        description="Optional files (PNG, JPEG, PDF or text; limits as on the form: "
-        "OMBUD_ATTACHMENT_MAX_FILES per report, OMBUD_ATTACHMENT_MAX_BYTES each).",
-    )
-
-
-class ReceiptOut(BaseModel):
-    tracking_code: str
-    follow_url: str = Field(description="Carries the secret key: keep it to follow the case.")
 
 
 @public_router.post("/reports", status_code=201, summary="Report, complain or ask for review")
@@ -98,75 +49,12 @@ def submit_report(body: ReportIn, request: Request, c: ContainerDep) -> ReceiptO
             body.decision_reference,
             body.removal_requested,
         ),
-        _uploads(body.attachments),
+        uploads_of(body.attachments),
     )
     return ReceiptOut(  # OMBUD_PUBLIC_URL, never the request's Host header
         tracking_code=receipt.tracking_code,
         follow_url=f"{c.settings.base_url}/follow/{receipt.tracking_code}/{receipt.secret}",
     )
-
-
-class CaseOut(BaseModel):
-    id: int
-    system_id: int
-    kind: CaseKind
-    category: Category
-    state: CaseState
-    tracking_code: str
-    description: str
-    decision_reference: str
-    removal_requested: bool
-    created_at: UtcDateTime
-    updated_at: UtcDateTime
-    deadline: UtcDateTime | None
-    outcome: str
-
-    @classmethod
-    def of(cls, case: Case) -> CaseOut:
-        return cls(
-            id=case.id,
-            system_id=case.system_id,
-            kind=case.kind,
-            category=case.category,
-            state=case.state,
-            tracking_code=case.tracking_code,
-            description=case.description,
-            decision_reference=case.decision_reference,
-            removal_requested=case.removal_requested,
-            created_at=case.created_at,
-            updated_at=case.updated_at,
-            deadline=case.deadline,
-            outcome=case.outcome,
-        )
-
-
-class CaseDetailOut(CaseOut):
-    permissions: dict[str, bool] = Field(
-        description="What you may do on this case, by policy action: case.handle (move, "
-        "decide, assign), case.write (notes and messages to the person), incident.record."
-    )
-
-
-class CasePage(BaseModel):
-    items: list[CaseOut]
-    total: int
-    offset: int
-    limit: int
-
-
-class MoveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    state: CaseState
-    message: str = Field("", max_length=MESSAGE_MAX)
-    outcome: str = Field("", max_length=MESSAGE_MAX)
-
-
-class NoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(min_length=1, max_length=MESSAGE_MAX)
-    internal: bool = True
 
 
 @router.get("", summary="Triage queue")
@@ -184,13 +72,6 @@ def list_cases(
         offset=page.offset,
         limit=page.limit,
     )
-
-
-class AssignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reviewer: str = Field(min_length=3, max_length=320)
-    original_decider: str = Field("", max_length=320)
 
 
 @router.get("/escalated", summary="Oversight queue")
