@@ -139,8 +139,8 @@ def _key(grouping: list[str], values: list[Any]) -> str:
 def run_ombud(
     path: str, replicates: int, engine: str = "arrow", window: str | None = None
 ) -> dict[str, dict[str, float | None]]:
+    from ombud.audits.domain.request import AuditRequest
     from ombud.bootstrap import audit_service
-    from ombud.domain.audits import AuditRequest
 
     service = audit_service(engine)
     request = AuditRequest(
@@ -357,7 +357,7 @@ def cli_end_to_end(path: Path) -> dict[str, Any]:
     else:  # until cli/main.py registers the audit app: the same module, in its own app
         command = [
             sys.executable, "-c",
-            "import typer; from ombud.cli.audit import audit_app; a = typer.Typer(); "
+            "import typer; from ombud.audits.cli import audit_app; a = typer.Typer(); "
             "a.add_typer(audit_app, name='audit'); a()", "audit", "run",
         ]  # fmt: skip
     args = [str(path), "--label", "label", "--prediction", "prediction"]

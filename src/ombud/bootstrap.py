@@ -5,16 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ombud.adapters.audit_data import LocalAuditData
 from ombud.adapters.catalogue import load_catalogue
 from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
 from ombud.adapters.reports import Reports
-from ombud.adapters.reports.audit_plots import AuditPlots
 from ombud.adapters.rules import load_requirements, load_rules
 from ombud.adapters.templates import load_templates
-from ombud.bootstrap_audits import audit_service
+from ombud.audits.charts import AuditPlots
+from ombud.audits.data import LocalAuditData
+from ombud.audits.service import AuditRunService
+from ombud.audits.standalone import audit_service
 from ombud.domain.applicability import ApplicabilityRule
 from ombud.domain.assessments import Template
 from ombud.domain.compliance import Requirement
@@ -34,7 +35,6 @@ from ombud.remedies.domain import AttachmentLimits
 from ombud.remedies.service import RemediesService
 from ombud.services.accounts import AccountsService
 from ombud.services.assessments import AssessmentsService
-from ombud.services.audit_runs import AuditRunService
 from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
 from ombud.services.instruments import InstrumentsService

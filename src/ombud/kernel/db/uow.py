@@ -7,8 +7,6 @@ from types import TracebackType
 from sqlalchemy import Connection
 
 from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRepository
-from ombud.adapters.db.audit_runs import SqlAuditRunRepository
-from ombud.adapters.db.findings import SqlFindingRepository
 from ombud.adapters.db.password_links import SqlPasswordLinkRepository
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
@@ -17,12 +15,12 @@ from ombud.adapters.db.repositories import (
     SqlSystemRepository,
     SqlUserRepository,
 )
+from ombud.audits.ports import AuditRunRepository, FindingRepository
+from ombud.audits.repository import SqlAuditRunRepository, SqlFindingRepository
 from ombud.domain.ports import (
     AssessmentRepository,
-    AuditRunRepository,
     CredentialRepository,
     EvidenceRepository,
-    FindingRepository,
     OrganisationRepository,
     PasswordLinkRepository,
     SignInThrottleRepository,

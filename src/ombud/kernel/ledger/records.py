@@ -18,13 +18,12 @@ from ombud.adapters.db.tables import (
     ai_systems,
     api_tokens,
     assessments,
-    audit_runs,
-    findings,
     jurisdictions,
     memberships,
     organisations,
     users,
 )
+from ombud.audits.tables import audit_runs, findings
 from ombud.domain.systems import DETAIL_FIELDS, SystemDetails
 from ombud.incidents.tables import incidents
 from ombud.remedies.tables import cases

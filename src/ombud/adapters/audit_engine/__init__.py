@@ -1,9 +1,0 @@
-"""The audit engine (issue 6): one streaming pass over CSV or Parquet, numpy for the counting.
-
-bootstrap.py builds it: ``AuditService(ArrowAuditEngine(), HtmlAuditReport())``.
-"""
-
-from ombud.adapters.audit_engine.engine import ArrowAuditEngine
-from ombud.adapters.audit_engine.report import HtmlAuditReport
-
-__all__ = ["ArrowAuditEngine", "HtmlAuditReport"]
