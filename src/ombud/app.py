@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ombud import __version__
+from ombud.assessments import pages as assessments
 from ombud.audits import pages as audits
 from ombud.bootstrap import Container, bootstrap
 from ombud.incidents import pages as incidents
@@ -31,7 +32,7 @@ from ombud.notices import pages as notices
 from ombud.remedies import pages as cases
 from ombud.remedies import public as remedies
 from ombud.web.api.v1 import create_api
-from ombud.web.pages import admin, assessments, auth, compliance, systems
+from ombud.web.pages import admin, auth, compliance, systems
 from ombud.web.public import instruments, register
 
 # Audit data may be large: these paths get their own body limit.

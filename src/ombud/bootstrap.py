@@ -9,15 +9,16 @@ from ombud.adapters.catalogue import load_catalogue
 from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
 from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
-from ombud.adapters.reports import Reports
 from ombud.adapters.rules import load_requirements, load_rules
-from ombud.adapters.templates import load_templates
+from ombud.assessments.domain import Template
+from ombud.assessments.loader import load_templates
+from ombud.assessments.renderer import AssessmentDocuments
+from ombud.assessments.service import AssessmentsService
 from ombud.audits.charts import AuditPlots
 from ombud.audits.data import LocalAuditData
 from ombud.audits.service import AuditRunService
 from ombud.audits.standalone import audit_service
 from ombud.domain.applicability import ApplicabilityRule
-from ombud.domain.assessments import Template
 from ombud.domain.compliance import Requirement
 from ombud.domain.instruments import Catalogue
 from ombud.incidents.service import IncidentService
@@ -28,13 +29,13 @@ from ombud.kernel.i18n import Catalogues, available_languages
 from ombud.kernel.ledger.keys import CheckpointFiles, LedgerKeyFile
 from ombud.kernel.ledger.service import LedgerService, LedgerSetUp
 from ombud.kernel.yaml_schema import read_mapping_lines
+from ombud.notices.renderer import NoticeDocuments
 from ombud.notices.service import NoticeService
 from ombud.notifications.service import NotificationService
 from ombud.notifications.smtp import SmtpMailer
 from ombud.remedies.domain import AttachmentLimits
 from ombud.remedies.service import RemediesService
 from ombud.services.accounts import AccountsService
-from ombud.services.assessments import AssessmentsService
 from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
 from ombud.services.instruments import InstrumentsService
@@ -165,7 +166,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         AuditPlots(),
     )
     assessments = AssessmentsService(
-        uow, shipped_templates(), read_answers=read_mapping_lines, reports=Reports()
+        uow, shipped_templates(), read_answers=read_mapping_lines, reports=AssessmentDocuments()
     )
     return Container(
         settings=settings,
@@ -189,7 +190,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         compliance=ComplianceService(uow, catalogue, rules, requirements),
         assessments=assessments,
         remedies=remedies,
-        notices=NoticeService(public_register, Reports(), catalogues.negotiate),
+        notices=NoticeService(public_register, NoticeDocuments(), catalogues.negotiate),
         i18n=catalogues,
         audit_runs=audit_runs,
         incidents=incidents,

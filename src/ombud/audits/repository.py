@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
-from ombud.adapters.db.tables import assessment_audits
+from ombud.assessments.tables import assessment_audits
 from ombud.audits.domain.runs import (
     MAX_ATTEMPTS,
     AuditRun,

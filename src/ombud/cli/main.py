@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from ombud.assessments.cli import assess_app
 from ombud.audits.cli import audit_app
-from ombud.cli.assess import assess_app
 from ombud.cli.instruments import compliance, instruments_app
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter

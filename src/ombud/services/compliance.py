@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ombud.assessments.domain import current_templates
 from ombud.domain.accounts import Organisation
 from ombud.domain.applicability import (
     ApplicabilityRule,
@@ -19,7 +20,6 @@ from ombud.domain.applicability import (
     decide,
     facts_of,
 )
-from ombud.domain.assessments import current_templates
 from ombud.domain.compliance import (
     INCIDENT_FACTS,
     Evidence,

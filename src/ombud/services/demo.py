@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ombud.assessments.domain import RedLineDecisionKind
+from ombud.assessments.service import RED_LINE_SCREENING, AssessmentsService
 from ombud.audits.domain.runs import Purpose, RunRequest, RunState
 from ombud.audits.service import AuditRunService
-from ombud.domain.assessments import RedLineDecisionKind
 from ombud.domain.lifecycle import LIVE_STAGES, LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel, SystemDetails
@@ -26,7 +27,6 @@ from ombud.kernel.service import Service
 from ombud.remedies.domain import CaseKind, CaseState, Category, PublicReport
 from ombud.remedies.service import RemediesService
 from ombud.services.accounts import AccountsService
-from ombud.services.assessments import RED_LINE_SCREENING, AssessmentsService
 from ombud.services.register import RegisterService
 
 HUDERA = "urn:ombud:template:hudera"

@@ -6,7 +6,6 @@ from types import TracebackType
 
 from sqlalchemy import Connection
 
-from ombud.adapters.db.assessments import SqlAssessmentRepository, SqlEvidenceRepository
 from ombud.adapters.db.password_links import SqlPasswordLinkRepository
 from ombud.adapters.db.repositories import (
     SqlCredentialRepository,
@@ -15,12 +14,12 @@ from ombud.adapters.db.repositories import (
     SqlSystemRepository,
     SqlUserRepository,
 )
+from ombud.assessments.ports import AssessmentRepository, EvidenceRepository
+from ombud.assessments.repository import SqlAssessmentRepository, SqlEvidenceRepository
 from ombud.audits.ports import AuditRunRepository, FindingRepository
 from ombud.audits.repository import SqlAuditRunRepository, SqlFindingRepository
 from ombud.domain.ports import (
-    AssessmentRepository,
     CredentialRepository,
-    EvidenceRepository,
     OrganisationRepository,
     PasswordLinkRepository,
     SignInThrottleRepository,

@@ -17,12 +17,12 @@ from sqlalchemy import Column, Connection, Table, and_, or_, select, tuple_
 from ombud.adapters.db.tables import (
     ai_systems,
     api_tokens,
-    assessments,
     jurisdictions,
     memberships,
     organisations,
     users,
 )
+from ombud.assessments.tables import assessments
 from ombud.audits.tables import audit_runs, findings
 from ombud.domain.systems import DETAIL_FIELDS, SystemDetails
 from ombud.incidents.tables import incidents

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.domain.assessments import EVIDENCE_MAX_BYTES, RedLineDecisionKind
+from ombud.assessments.domain import EVIDENCE_MAX_BYTES, RedLineDecisionKind
+from ombud.assessments.forms import answers_from_form
 from ombud.kernel.errors import Conflict, Invalid
 from ombud.kernel.safe_load import whole_number
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
 from ombud.kernel.web.forms import required_choice, text
 from ombud.kernel.web.security import content_disposition
 from ombud.kernel.web.templating import is_htmx, redirect, render
-from ombud.web.assessment_forms import answers_from_form
 
 router = APIRouter()
 

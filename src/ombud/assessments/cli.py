@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from ombud.domain.assessments import RedLineDecisionKind
+from ombud.assessments.domain import RedLineDecisionKind
 from ombud.kernel.access import Principal
 from ombud.kernel.cli import AsOption, as_user, container, handles_errors, out
 from ombud.kernel.errors import Invalid

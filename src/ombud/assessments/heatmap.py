@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from ombud.domain.assessments import Score, ScoringMethod
+from ombud.assessments.domain import Score, ScoringMethod
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

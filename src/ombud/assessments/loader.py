@@ -15,8 +15,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ombud.adapters.rules import ConditionModel
-from ombud.domain.applicability import Always
-from ombud.domain.assessments import (
+from ombud.assessments.domain import (
     Column,
     LevelThreshold,
     Option,
@@ -29,6 +28,7 @@ from ombud.domain.assessments import (
     Section,
     Template,
 )
+from ombud.domain.applicability import Always
 from ombud.domain.instruments import Catalogue
 from ombud.domain.systems import DETAIL_FIELDS
 from ombud.kernel.errors import FieldProblem

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ombud.adapters.templates import load_templates
-from ombud.domain.assessments import AssessmentStatus, RedLineDecisionKind
+from ombud.assessments.domain import AssessmentStatus, RedLineDecisionKind
+from ombud.assessments.loader import load_templates
+from ombud.assessments.service import AssessmentsService
 from ombud.domain.systems import RiskLevel
 from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from ombud.kernel.ledger.tables import ledger_entries
 from ombud.kernel.service import utcnow
-from ombud.services.assessments import AssessmentsService
 from tests.factories import complete_details
 
 TEMPLATES = load_templates(directory=Path(__file__).parents[1] / "data" / "templates")

@@ -9,20 +9,20 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from ombud.adapters.db.tables import (
-    assessment_authors,
-    assessment_comments,
-    assessments,
-    evidence_files,
-    red_line_decisions,
-)
-from ombud.domain.assessments import (
+from ombud.assessments.domain import (
     Assessment,
     AssessmentStatus,
     Comment,
     EvidenceFile,
     RedLineDecision,
     RedLineDecisionKind,
+)
+from ombud.assessments.tables import (
+    assessment_authors,
+    assessment_comments,
+    assessments,
+    evidence_files,
+    red_line_decisions,
 )
 
 _FIELDS = (

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from ombud.domain.assessments import Column, Question, QuestionKind, Template
+from ombud.assessments.domain import Column, Question, QuestionKind, Template
 
 TABLE_ROWS_MAX = 200
 

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ombud.adapters.templates import load_template
-from ombud.domain.assessments import (
+from ombud.assessments.domain import (
     LevelThreshold,
     facts_for,
     level_for,
@@ -18,6 +17,7 @@ from ombud.domain.assessments import (
     score,
     visible_questions,
 )
+from ombud.assessments.loader import load_template
 from ombud.kernel.yaml_schema import SchemaError
 
 TEMPLATE_FILE = Path(__file__).parents[1] / "data" / "templates" / "aia-test-1.0.yaml"
@@ -261,7 +261,7 @@ def test_released_templates_are_never_changed_in_place():
     its hash is added to templates.lock (old assessments keep their version)."""
     import hashlib
 
-    from ombud.adapters.templates import templates_dir
+    from ombud.assessments.loader import templates_dir
 
     folder = templates_dir()
     lock = dict(

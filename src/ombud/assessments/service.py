@@ -11,11 +11,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from ombud.domain.accounts import Organisation
-from ombud.domain.applicability import facts_of
-from ombud.domain.assessments import (
+from ombud.assessments.domain import (
     Assessment,
     AssessmentStatus,
     Comment,
@@ -30,6 +28,16 @@ from ombud.domain.assessments import (
     red_line_hits,
     score,
 )
+from ombud.assessments.ports import AnswersReader, ReportRenderer
+from ombud.assessments.sign_off import (
+    answers_without_none,
+    content_hash,
+    review_date_of,
+    risk_from,
+    template_version,
+)
+from ombud.domain.accounts import Organisation
+from ombud.domain.applicability import facts_of
 from ombud.domain.lifecycle import LIVE_STAGES
 from ombud.domain.ports import SystemFilter, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel
@@ -42,14 +50,6 @@ from ombud.kernel.service import Service, authorize, org_ref, readable_system, u
 RED_LINE_SCREENING = "urn:ombud:template:red-line-screening"
 COMMENT_MAX = 5000
 ANSWERS_MAX_BYTES = 500_000
-
-# A signed assessment's level sets the system's risk level (coe-fc:16.2.b).
-LEVEL_TO_RISK = {
-    "low": RiskLevel.LOW,
-    "medium": RiskLevel.MEDIUM,
-    "high": RiskLevel.HIGH,
-    "very_high": RiskLevel.HIGH,
-}
 
 
 REQUIRED_BEFORE_USE = (RED_LINE_SCREENING, "urn:ombud:template:hudera")
@@ -80,37 +80,6 @@ class AssessmentView:
     can_edit: bool
     can_sign: bool
     can_decide: bool
-
-
-def content_hash(assessment: Assessment, result: Score) -> str:
-    """sha256 over the canonical JSON of what was signed."""
-    payload = {
-        "assessment": assessment.id,
-        "system": assessment.system_id,
-        "system_revision": assessment.system_revision,
-        "template": assessment.template_key,
-        "answers": assessment.answers,
-        "level": result.level,
-        "score": result.final,
-    }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class AnswersReader(Protocol):
-    """Parses an answers file (YAML or JSON): the data and the line of each top-level key."""
-
-    def __call__(self, name: str, text: str) -> tuple[Any, dict[str, int]]: ...
-
-
-class ReportRenderer(Protocol):
-    """Charts and PDF for assessment reports (adapters/reports)."""
-
-    def heatmap_svg(self, score: Score, thresholds: list[tuple[float, str]]) -> str: ...
-
-    def pdf(self, html: str) -> bytes: ...
-
-    def assessment_html(self, context: dict[str, Any]) -> str: ...
 
 
 class AssessmentsService(Service):
@@ -193,7 +162,7 @@ class AssessmentsService(Service):
         newest: dict[str, Template] = {}
         for t in self.templates.values():
             current = newest.get(t.urn)
-            if current is None or _version(t.version) > _version(current.version):
+            if current is None or template_version(t.version) > template_version(current.version):
                 newest[t.urn] = t
         return sorted(newest.values(), key=lambda t: t.title)
 
@@ -510,12 +479,12 @@ class AssessmentsService(Service):
             a.review_date = (
                 datetime.combine(review_date, datetime.min.time())
                 if review_date
-                else _review_date(a.answers)
+                else review_date_of(a.answers)
             )
             a.updated_at = now
             a.content_hash = content_hash(a, result)
             uow.assessments.save(a)
-            risk = _risk_from(result.level, decisions)
+            risk = risk_from(result.level, decisions)
             if risk is not None and risk is not system.risk_level:
                 system.risk_level = risk
                 system.updated_at = now
@@ -676,29 +645,6 @@ class AssessmentsService(Service):
             )
             uow.commit()
             return decision
-
-
-def answers_without_none(answers: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in answers.items() if v is not None}
-
-
-def _version(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in v.split("."))
-
-
-def _review_date(answers: dict[str, Any]) -> datetime | None:
-    raw = answers.get("review_date")
-    try:
-        return datetime.fromisoformat(str(raw)) if raw else None
-    except ValueError:
-        return None
-
-
-def _risk_from(level: str | None, decisions: list[RedLineDecision]) -> RiskLevel | None:
-    """A ban or moratorium makes the system unacceptable; otherwise the signed level."""
-    if any(d.kind is not RedLineDecisionKind.JUSTIFIED_EXCEPTION for d in decisions):
-        return RiskLevel.UNACCEPTABLE
-    return LEVEL_TO_RISK.get(level or "")
 
 
 def _system_name(uow: UnitOfWork, system_id: int) -> str:

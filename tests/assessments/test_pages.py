@@ -146,7 +146,7 @@ def test_viewers_read_but_do_not_edit(app_client, world, container):
 
 
 def test_a_ban_shows_on_the_register_pages_and_in_compliance(app_client, world, container):
-    from ombud.domain.assessments import RedLineDecisionKind
+    from ombud.assessments.domain import RedLineDecisionKind
     from ombud.domain.systems import PublicationState
 
     assessor = world["city-assessor@example.org"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ombud.domain.assessments import Option
+from ombud.assessments.domain import Option
 
 _ENV = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -30,4 +30,4 @@ _ENV.filters["labels"] = _labels
 
 
 def assessment_html(context: dict[str, Any]) -> str:
-    return _ENV.get_template("assessment_report.html").render(**context)
+    return _ENV.get_template("assessments/report_document.html").render(**context)
