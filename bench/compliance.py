@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from _common import database, seed
-from ombud.domain.compliance import Status
+from ombud.compliance.domain import Status
 from ombud.kernel.access import Principal, Role
 
 

@@ -13,7 +13,9 @@ from ombud import __version__
 from ombud.assessments import pages as assessments
 from ombud.audits import pages as audits
 from ombud.bootstrap import Container, bootstrap
+from ombud.compliance import pages as compliance
 from ombud.incidents import pages as incidents
+from ombud.instruments import public as instruments
 from ombud.kernel.web import home
 from ombud.kernel.web.background import Periodic, lifespan_with
 from ombud.kernel.web.deps import (
@@ -32,8 +34,8 @@ from ombud.notices import pages as notices
 from ombud.remedies import pages as cases
 from ombud.remedies import public as remedies
 from ombud.web.api.v1 import create_api
-from ombud.web.pages import admin, auth, compliance, systems
-from ombud.web.public import instruments, register
+from ombud.web.pages import admin, auth, systems
+from ombud.web.public import register
 
 # Audit data may be large: these paths get their own body limit.
 AUDIT_UPLOAD_PATH = re.compile(r"^(/api/v1)?/systems/\d+/audits(/upload)?$")

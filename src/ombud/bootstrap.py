@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ombud.adapters.catalogue import load_catalogue
 from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
-from ombud.adapters.oscal import OscalExporter
 from ombud.adapters.passwords import Argon2PasswordHasher
-from ombud.adapters.rules import load_requirements, load_rules
 from ombud.assessments.domain import Template
 from ombud.assessments.loader import load_templates
 from ombud.assessments.renderer import AssessmentDocuments
@@ -18,10 +15,15 @@ from ombud.audits.charts import AuditPlots
 from ombud.audits.data import LocalAuditData
 from ombud.audits.service import AuditRunService
 from ombud.audits.standalone import audit_service
-from ombud.domain.applicability import ApplicabilityRule
-from ombud.domain.compliance import Requirement
-from ombud.domain.instruments import Catalogue
+from ombud.compliance.applicability import ApplicabilityRule
+from ombud.compliance.domain import Requirement
+from ombud.compliance.rules import load_requirements, load_rules
+from ombud.compliance.service import ComplianceService
 from ombud.incidents.service import IncidentService
+from ombud.instruments.catalogue import load_catalogue
+from ombud.instruments.domain import Catalogue
+from ombud.instruments.oscal import OscalExporter
+from ombud.instruments.service import InstrumentsService
 from ombud.kernel.config import Settings, load_settings
 from ombud.kernel.db.engine import Engines, make_engines
 from ombud.kernel.db.uow import SqlUnitOfWorkFactory
@@ -36,9 +38,7 @@ from ombud.notifications.smtp import SmtpMailer
 from ombud.remedies.domain import AttachmentLimits
 from ombud.remedies.service import RemediesService
 from ombud.services.accounts import AccountsService
-from ombud.services.compliance import ComplianceService
 from ombud.services.demo import DemoService
-from ombud.services.instruments import InstrumentsService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService
 

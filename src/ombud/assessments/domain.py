@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ombud.domain.applicability import Always, Condition
+from ombud.compliance.applicability import Always, Condition
 from ombud.kernel.files import check_file
 
 

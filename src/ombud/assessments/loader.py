@@ -14,7 +14,6 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ombud.adapters.rules import ConditionModel
 from ombud.assessments.domain import (
     Column,
     LevelThreshold,
@@ -28,9 +27,10 @@ from ombud.assessments.domain import (
     Section,
     Template,
 )
-from ombud.domain.applicability import Always
-from ombud.domain.instruments import Catalogue
+from ombud.compliance.applicability import Always
+from ombud.compliance.rules import ConditionModel
 from ombud.domain.systems import DETAIL_FIELDS
+from ombud.instruments.domain import Catalogue
 from ombud.kernel.errors import FieldProblem
 from ombud.kernel.yaml_schema import SchemaError, validate
 

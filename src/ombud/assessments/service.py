@@ -36,8 +36,8 @@ from ombud.assessments.sign_off import (
     risk_from,
     template_version,
 )
+from ombud.compliance.applicability import facts_of
 from ombud.domain.accounts import Organisation
-from ombud.domain.applicability import facts_of
 from ombud.domain.lifecycle import LIVE_STAGES
 from ombud.domain.ports import SystemFilter, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel

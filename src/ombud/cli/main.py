@@ -12,11 +12,12 @@ from rich.table import Table
 
 from ombud.assessments.cli import assess_app
 from ombud.audits.cli import audit_app
-from ombud.cli.instruments import compliance, instruments_app
+from ombud.compliance.cli import compliance
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import PublicationState
 from ombud.incidents.cli import incidents_app
+from ombud.instruments.cli import instruments_app
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.kernel.cli import AsOption, as_user, container, err, handles_errors, out
 from ombud.kernel.errors import Invalid

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from ombud.domain.instruments import Topic
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import (
     FIELD_LABELS,
@@ -24,6 +23,7 @@ from ombud.domain.systems import (
     Sector,
     Sourcing,
 )
+from ombud.instruments.domain import Topic
 from ombud.kernel.access import OrganisationKind, Role
 from ombud.kernel.web.security import (
     CSRF_COOKIE,

@@ -13,13 +13,15 @@ from fastapi.routing import APIRoute
 from ombud.assessments import api as assessments
 from ombud.audits import api as audits
 from ombud.bootstrap import Container
+from ombud.compliance import api as compliance_api
 from ombud.incidents import api as incidents
+from ombud.instruments import api as instruments
 from ombud.kernel.ledger import api as ledger
 from ombud.kernel.web.api import bearer_scheme, errors
 from ombud.kernel.web.deps import RateLimits, refuse_control_characters
 from ombud.kernel.web.errors import install_api_handlers
 from ombud.remedies import api as remedies
-from ombud.web.api.v1 import accounts, instruments, lifecycle, public, systems
+from ombud.web.api.v1 import accounts, lifecycle, public, systems
 
 DESCRIPTION = """\
 The AI-system register of ombud as JSON: record AI systems, move them through
@@ -68,7 +70,7 @@ def create_api(container: Container, rate_limits: RateLimits) -> FastAPI:
         accounts.router,
         systems.router,
         ledger.router,
-        instruments.router,
+        compliance_api.router,
         assessments.router,
         remedies.router,
         incidents.router,

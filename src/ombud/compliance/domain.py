@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ombud.domain.applicability import Always, Condition, InstrumentApplicability
-from ombud.domain.instruments import Topic
+from ombud.compliance.applicability import Always, Condition, InstrumentApplicability
 from ombud.domain.systems import FIELD_LABELS
 from ombud.incidents.domain import IncidentTally
+from ombud.instruments.domain import Topic
 
 
 class EvidenceKind(enum.StrEnum):

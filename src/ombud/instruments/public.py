@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.domain.instruments import Topic
+from ombud.instruments.domain import Topic
 from ombud.kernel.web.deps import ContainerDep
 from ombud.kernel.web.forms import QueryChoice, QueryText, query_enum
 from ombud.kernel.web.templating import render

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from ombud import bootstrap as bootstrap_module
-from ombud.adapters import catalogue as catalogue_module
 from ombud.bootstrap import bootstrap
 from ombud.cli.main import app as cli
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import ScopeExemption, Sector
+from ombud.instruments import catalogue as catalogue_module
 from ombud.kernel.yaml_schema import SchemaError
 from tests.factories import complete_details
 from tests.web_helpers import login

@@ -11,15 +11,15 @@ from collections.abc import Iterable
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ombud.compliance.service import ComplianceFilter, SystemCompliance
 from ombud.domain.accounts import Organisation
-from ombud.domain.instruments import Topic
+from ombud.instruments.domain import Topic
 from ombud.kernel.access import Principal
 from ombud.kernel.documents.csv import SafeWriter
 from ombud.kernel.errors import Forbidden
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
 from ombud.kernel.web.forms import QueryChoice, query_enum, query_int
 from ombud.kernel.web.templating import render
-from ombud.services.compliance import ComplianceFilter, SystemCompliance
 
 router = APIRouter()
 

@@ -19,7 +19,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ombud.domain.applicability import (
+from ombud.compliance.applicability import (
     EXTRA_FACTS,
     AllOf,
     Always,
@@ -31,9 +31,9 @@ from ombud.domain.applicability import (
     Op,
     Outcome,
 )
-from ombud.domain.compliance import Evidence, EvidenceKind, Requirement
-from ombud.domain.instruments import Catalogue, Topic
+from ombud.compliance.domain import Evidence, EvidenceKind, Requirement
 from ombud.domain.systems import DETAIL_FIELDS
+from ombud.instruments.domain import Catalogue, Topic
 from ombud.kernel.errors import FieldProblem
 from ombud.kernel.yaml_schema import SchemaError, validate
 

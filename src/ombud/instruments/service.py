@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ombud.domain.compliance import Requirement
-from ombud.domain.instruments import Catalogue, Instrument, Provision, Topic
+from ombud.compliance.domain import Requirement
+from ombud.instruments.domain import Catalogue, Instrument, Provision, Topic
 from ombud.kernel.errors import Invalid, NotFound
 
 SEARCH_MAX = 200

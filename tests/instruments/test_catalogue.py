@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ombud.adapters.catalogue import catalogue_dir, load_catalogue
-from ombud.domain.instruments import BindingNature, Catalogue, normalise_whitespace
+from ombud.instruments.catalogue import catalogue_dir, load_catalogue
+from ombud.instruments.domain import BindingNature, Catalogue, normalise_whitespace
 from ombud.kernel.yaml_schema import SchemaError
 
 REPO = Path(__file__).resolve().parents[2]

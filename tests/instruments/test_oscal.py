@@ -9,10 +9,10 @@ from trestle.oscal.catalog import Catalog
 from trestle.oscal.profile import Profile
 from typer.testing import CliRunner
 
-from ombud.adapters.catalogue import load_catalogue
-from ombud.adapters.oscal import OscalExporter, control_id
-from ombud.adapters.rules import load_requirements
 from ombud.cli.main import app
+from ombud.compliance.rules import load_requirements
+from ombud.instruments.catalogue import load_catalogue
+from ombud.instruments.oscal import OscalExporter, control_id
 
 CATALOGUE = load_catalogue()
 

@@ -15,8 +15,8 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from ombud.domain.compliance import Requirement
-from ombud.domain.instruments import Catalogue, Instrument, Provision
+from ombud.compliance.domain import Requirement
+from ombud.instruments.domain import Catalogue, Instrument, Provision
 
 OSCAL_VERSION = "1.1.2"
 NAMESPACE = uuid.UUID("6f1d2a3c-1d43-5a6e-9a70-0b5d0e2f6c11")

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ombud.assessments.domain import current_templates
-from ombud.domain.accounts import Organisation
-from ombud.domain.applicability import (
+from ombud.compliance.applicability import (
     ApplicabilityRule,
     InstrumentApplicability,
     decide,
     facts_of,
 )
-from ombud.domain.compliance import (
+from ombud.compliance.domain import (
     INCIDENT_FACTS,
     Evidence,
     EvidenceResult,
@@ -31,10 +30,11 @@ from ombud.domain.compliance import (
     evaluate,
     summarise,
 )
-from ombud.domain.instruments import Catalogue, Topic
+from ombud.domain.accounts import Organisation
 from ombud.domain.ports import SystemFilter, SystemListing, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem
 from ombud.incidents.domain import IncidentTally
+from ombud.instruments.domain import Catalogue, Topic
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Forbidden, NotFound
 from ombud.kernel.service import Service, get_org, org_ref, readable_system

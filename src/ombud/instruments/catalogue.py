@@ -13,7 +13,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ombud.domain.instruments import (
+from ombud.domain.lifecycle import LifecycleStage
+from ombud.instruments.domain import (
     PROVISION_ID_RE,
     Addressee,
     BindingNature,
@@ -24,7 +25,6 @@ from ombud.domain.instruments import (
     ProvisionKind,
     Topic,
 )
-from ombud.domain.lifecycle import LifecycleStage
 from ombud.kernel.errors import FieldProblem
 from ombud.kernel.yaml_schema import SchemaError, validate
 

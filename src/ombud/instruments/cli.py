@@ -12,22 +12,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ombud.domain.compliance import Status
-from ombud.domain.instruments import Topic
-from ombud.kernel.cli import AsOption, as_user, container, err, handles_errors, out
+from ombud.instruments.domain import Topic
+from ombud.kernel.cli import container, err, handles_errors, out
 from ombud.kernel.errors import Invalid
-from ombud.services.compliance import ComplianceFilter
 
 instruments_app = typer.Typer(
     no_args_is_help=True, help="The instruments catalogue: provisions, search, OSCAL export."
 )
-
-STATUS_STYLE = {
-    Status.MET: "green",
-    Status.PARTLY: "yellow",
-    Status.NOT_MET: "red",
-    Status.NOT_APPLICABLE: "dim",
-}
 
 
 class ExportFormat(enum.StrEnum):
@@ -117,48 +108,3 @@ def export(
     except OSError as exc:
         raise Invalid(f"Cannot write {output}: {exc.strerror}.") from None
     err.print(f"wrote {output} ({len(text)} bytes)")
-
-
-@handles_errors
-def compliance(
-    system_id: int,
-    as_email: AsOption = None,
-    instrument: Annotated[str | None, typer.Option(help="Only this instrument.")] = None,
-    topic: Annotated[Topic | None, typer.Option(help="Only this topic.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
-) -> None:
-    """The compliance matrix of one AI system: which requirements apply, and their status."""
-    c = container()
-    if not as_email:
-        raise Invalid("Name the account to act as with --as (its roles apply).")
-    result = c.compliance.for_system(
-        as_user(c, as_email), system_id, ComplianceFilter(instrument, topic)
-    )
-    if as_json:
-        rows = [
-            {
-                "requirement": r.requirement.id,
-                "provisions": list(r.requirement.provisions),
-                "status": r.status.value,
-                "reason": r.reason,
-            }
-            for r in result.results
-        ]
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return
-    out.print(f"[bold]{result.system.details.name}[/bold] — {result.organisation.name}")
-    for iid, a in result.applicability.items():
-        label = a.outcome.label if a.outcome else "Does not apply"
-        out.print(f"  {iid}: [bold]{label}[/bold] — {a.explanation}", highlight=False)
-    table = Table("requirement", "provisions", "status", "evidence or reason")
-    for r in result.results:
-        style = STATUS_STYLE[r.status]
-        table.add_row(
-            r.requirement.title,
-            ", ".join(r.requirement.provisions),
-            f"[{style}]{r.status.label}[/{style}]",
-            r.reason,
-        )
-    out.print(table)
-    counts = result.counts
-    out.print(", ".join(f"{s.label}: {counts[s]}" for s in Status))

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ombud.adapters.catalogue import load_catalogue
-from ombud.adapters.rules import load_requirements, load_rules, rules_dir
-from ombud.domain.accounts import Organisation
-from ombud.domain.applicability import (
+from ombud.compliance.applicability import (
     AllOf,
     ApplicabilityRule,
     FieldTest,
@@ -20,9 +17,12 @@ from ombud.domain.applicability import (
     decide,
     facts_of,
 )
-from ombud.domain.compliance import Evidence, EvidenceKind, Requirement, Status, evaluate
+from ombud.compliance.domain import Evidence, EvidenceKind, Requirement, Status, evaluate
+from ombud.compliance.rules import load_requirements, load_rules, rules_dir
+from ombud.domain.accounts import Organisation
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel, ScopeExemption, Sector
+from ombud.instruments.catalogue import load_catalogue
 from ombud.kernel.access import OrganisationKind
 from ombud.kernel.yaml_schema import SchemaError
 from tests.factories import complete_details
@@ -218,7 +218,7 @@ def test_a_requirement_with_a_bad_evidence_kind_is_refused(tmp_path, shipped):
 
 
 def test_matrix_memo_gives_the_same_results_as_evaluating_each_system(shipped):
-    from ombud.domain.compliance import MatrixPlan
+    from ombud.compliance.domain import MatrixPlan
 
     catalogue, rules, requirements = shipped
     plan = MatrixPlan([r.when for r in rules], requirements)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ombud.domain.applicability import Outcome
-from ombud.domain.compliance import Status
-from ombud.domain.instruments import Topic
+from ombud.compliance.applicability import Outcome
+from ombud.compliance.domain import Status
+from ombud.compliance.service import ComplianceFilter
 from ombud.domain.ports import SystemFilter
+from ombud.instruments.domain import Topic
 from ombud.kernel.access import SYSTEM_PRINCIPAL
 from ombud.kernel.errors import Forbidden, NotFound
-from ombud.services.compliance import ComplianceFilter
 
 pytestmark = pytest.mark.slow
 
