@@ -18,7 +18,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import insert
 
-from ombud.adapters.db.tables import ai_systems, organisations
+from ombud.accounts.tables import organisations
+from ombud.adapters.db.tables import ai_systems
 from ombud.bootstrap import Container, bootstrap
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import RiskLevel, Sector

@@ -10,12 +10,15 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ombud import __version__
+from ombud.accounts import admin
+from ombud.accounts import pages as auth
 from ombud.assessments import pages as assessments
 from ombud.audits import pages as audits
 from ombud.bootstrap import Container, bootstrap
 from ombud.compliance import pages as compliance
 from ombud.incidents import pages as incidents
 from ombud.instruments import public as instruments
+from ombud.kernel.ledger import pages as ledger_pages
 from ombud.kernel.web import home
 from ombud.kernel.web.background import Periodic, lifespan_with
 from ombud.kernel.web.deps import (
@@ -34,7 +37,7 @@ from ombud.notices import pages as notices
 from ombud.remedies import pages as cases
 from ombud.remedies import public as remedies
 from ombud.web.api.v1 import create_api
-from ombud.web.pages import admin, auth, systems
+from ombud.web.pages import systems
 from ombud.web.public import register
 
 # Audit data may be large: these paths get their own body limit.
@@ -96,6 +99,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(systems.router, dependencies=csrf)
     app.include_router(assessments.router, dependencies=csrf)
     app.include_router(admin.router, dependencies=csrf)
+    app.include_router(ledger_pages.router, dependencies=csrf)
     app.include_router(register.router, dependencies=csrf)
     app.include_router(remedies.router, dependencies=csrf)
     app.include_router(notices.router, dependencies=csrf)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ombud.accounts.passwords import Argon2PasswordHasher
+from ombud.accounts.service import AccountsService
 from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
-from ombud.adapters.passwords import Argon2PasswordHasher
 from ombud.assessments.domain import Template
 from ombud.assessments.loader import load_templates
 from ombud.assessments.renderer import AssessmentDocuments
@@ -37,7 +38,6 @@ from ombud.notifications.service import NotificationService
 from ombud.notifications.smtp import SmtpMailer
 from ombud.remedies.domain import AttachmentLimits
 from ombud.remedies.service import RemediesService
-from ombud.services.accounts import AccountsService
 from ombud.services.demo import DemoService
 from ombud.services.public_register import PublicRegisterService
 from ombud.services.register import RegisterService

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ombud.accounts.domain import Organisation
 from ombud.compliance.applicability import (
     AllOf,
     ApplicabilityRule,
@@ -19,7 +20,6 @@ from ombud.compliance.applicability import (
 )
 from ombud.compliance.domain import Evidence, EvidenceKind, Requirement, Status, evaluate
 from ombud.compliance.rules import load_requirements, load_rules, rules_dir
-from ombud.domain.accounts import Organisation
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel, ScopeExemption, Sector
 from ombud.instruments.catalogue import load_catalogue

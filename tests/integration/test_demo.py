@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from ombud.adapters.db.tables import ai_systems, organisations
+from ombud.accounts.tables import organisations
+from ombud.adapters.db.tables import ai_systems
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import PublicationState, RiskLevel, ScopeExemption
 from ombud.kernel.access import OPERATOR_KINDS, SYSTEM_PRINCIPAL, OrganisationKind, Role

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from ombud.adapters.passwords import Argon2PasswordHasher
+from ombud.accounts.passwords import Argon2PasswordHasher
+from ombud.accounts.service import AccountsService
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.kernel.access import SYSTEM_PRINCIPAL, Role
 from ombud.kernel.errors import Conflict, Invalid
-from ombud.services.accounts import AccountsService
 from ombud.services.register import RegisterService
 from tests.factories import complete_details, sign_current_assessments
 

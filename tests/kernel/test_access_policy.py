@@ -29,7 +29,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ombud.adapters.db.tables import ai_systems, memberships, users
+from ombud.accounts.tables import memberships, users
+from ombud.adapters.db.tables import ai_systems
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import PublicationState, RiskLevel

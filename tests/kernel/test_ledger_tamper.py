@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import delete, func, insert, select, text, update
 from typer.testing import CliRunner
 
-from ombud.adapters.db.tables import ai_systems, api_tokens, jurisdictions, memberships
+from ombud.accounts.tables import api_tokens, jurisdictions, memberships
+from ombud.adapters.db.tables import ai_systems
 from ombud.bootstrap import bootstrap
 from ombud.cli.main import app
 from ombud.domain.lifecycle import LifecycleStage

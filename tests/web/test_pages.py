@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ombud.adapters.passwords import Argon2PasswordHasher
+from ombud.accounts.passwords import Argon2PasswordHasher
+from ombud.accounts.service import AccountsService
 from ombud.domain.lifecycle import LifecycleStage
 from ombud.domain.systems import PublicationState
 from ombud.kernel.service import utcnow
 from ombud.kernel.web.security import SESSION_COOKIE
-from ombud.services.accounts import AccountsService
 from tests.factories import complete_details
 from tests.web_helpers import csrf_from, form_for, login
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ombud.accounts.domain import Organisation
 from ombud.assessments.domain import (
     Assessment,
     AssessmentStatus,
@@ -37,7 +38,6 @@ from ombud.assessments.sign_off import (
     template_version,
 )
 from ombud.compliance.applicability import facts_of
-from ombud.domain.accounts import Organisation
 from ombud.domain.lifecycle import LIVE_STAGES
 from ombud.domain.ports import SystemFilter, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem, PublicationState, RiskLevel

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from ombud.accounts.cli import org_app, user_app
 from ombud.assessments.cli import assess_app
 from ombud.audits.cli import audit_app
 from ombud.compliance.cli import compliance
@@ -18,19 +18,15 @@ from ombud.domain.ports import SystemFilter
 from ombud.domain.systems import PublicationState
 from ombud.incidents.cli import incidents_app
 from ombud.instruments.cli import instruments_app
-from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.kernel.cli import AsOption, as_user, container, err, handles_errors, out
 from ombud.kernel.errors import Invalid
-from ombud.kernel.ledger.ports import LedgerFilter
+from ombud.kernel.ledger.cli import ledger_app
 from ombud.notifications.cli import mail_app
 from ombud.remedies.cli import cases_app
 
 app = typer.Typer(no_args_is_help=True, help="ombud: AI systems register, oversight and remedies.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")
-user_app = typer.Typer(no_args_is_help=True, help="Accounts.")
-org_app = typer.Typer(no_args_is_help=True, help="Organisations, members and jurisdiction.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data.")
-ledger_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit ledger.")
 systems_app = typer.Typer(no_args_is_help=True, help="AI systems in the register.")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
@@ -118,75 +114,6 @@ def db_current() -> None:
 # -- users and organisations ----------------------------------------------------
 
 
-@user_app.command("create")
-@handles_errors
-def user_create(
-    email: str,
-    password: Annotated[
-        str | None,
-        typer.Option(help="Initial password; prompted for when omitted (never echoed)."),
-    ] = None,
-    name: Annotated[str, typer.Option(help="Display name.")] = "",
-    org: Annotated[str | None, typer.Option(help="Organisation (slug or id) to join.")] = None,
-    role: Annotated[Role, typer.Option(help="Role in --org.")] = Role.VIEWER,
-    superuser: Annotated[bool, typer.Option(help="Platform administrator.")] = False,
-) -> None:
-    """Create an account, optionally with a role in an organisation."""
-    if password is None:
-        if not sys.stdin.isatty():
-            raise Invalid("--password is required when there is no terminal to prompt on.")
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    c = container()
-    target = c.accounts.get_organisation(org) if org else None  # before creating anything
-    user = c.accounts.create_user(SYSTEM_PRINCIPAL, email, password, name, superuser)
-    if target:
-        c.accounts.set_role(SYSTEM_PRINCIPAL, target.id, user.email, role)
-        out.print(f"created {user.email} (id {user.id}), {role.value} in {target.name}")
-    else:
-        out.print(f"created {user.email} (id {user.id})")
-
-
-@user_app.command("link")
-@handles_errors
-def user_link(email: str) -> None:
-    """Print a single-use link (72 hours) for EMAIL to set its password: for an invited
-    person who got no mail, or one who forgot their password. Using it signs the account
-    out everywhere and revokes its API tokens; no one else's password is ever shown."""
-    c = container()
-    issued = c.accounts.issue_password_link(SYSTEM_PRINCIPAL, email)
-    out.print(
-        f"Link for {issued.email} (until {issued.expires_at:%Y-%m-%d %H:%M} UTC; give it to "
-        "them, it works once):",
-        highlight=False,
-    )
-    out.print(issued.url, highlight=False, soft_wrap=True)
-
-
-@org_app.command("create")
-@handles_errors
-def org_create(
-    name: str,
-    kind: Annotated[OrganisationKind, typer.Option(help="coe-fc:3 kind of organisation.")],
-    slug: Annotated[str | None, typer.Option(help="Short name used in URLs.")] = None,
-    country: Annotated[str, typer.Option(help="ISO 3166 two-letter code.")] = "",
-) -> None:
-    """Create an organisation."""
-    c = container()
-    org = c.accounts.create_organisation(SYSTEM_PRINCIPAL, name, kind, slug, country)
-    out.print(f"created {org.name} ({org.kind.label}), slug {org.slug}, id {org.id}")
-
-
-@org_app.command("list")
-@handles_errors
-def org_list() -> None:
-    """List organisations."""
-    c = container()
-    table = Table("id", "slug", "name", "kind", "country")
-    for o in c.accounts.list_organisations():
-        table.add_row(str(o.id), o.slug, o.name, o.kind.label, o.country)
-    out.print(table)
-
-
 @app.command("worker")
 @handles_errors
 def worker(
@@ -206,55 +133,6 @@ def worker(
             return
         if not ran:
             time.sleep(interval)
-
-
-@org_app.command("languages")
-@handles_errors
-def org_languages(
-    org: str,
-    languages: Annotated[str, typer.Argument(help="Codes, the default first: en,fr")],
-) -> None:
-    """Set the languages of ORG's public AI notices (coe-fc:15.2)."""
-    c = container()
-    target = c.accounts.get_organisation(org)
-    done = c.accounts.set_notice_languages(SYSTEM_PRINCIPAL, target.id, languages)
-    out.print(f"AI notices of {done.name}: {', '.join(done.notice_languages)}")
-
-
-@org_app.command("member")
-@handles_errors
-def org_member(
-    org: str,
-    email: str,
-    role: Role,
-    name: Annotated[str, typer.Option(help="Display name, if the account is new.")] = "",
-) -> None:
-    """Give EMAIL the ROLE in ORG; an address without an account gets one, with a
-    single-use link to set its password (mailed, or printed here when e-mail is off)."""
-    c = container()
-    target = c.accounts.get_organisation(org)
-    invitation = c.accounts.invite_member(SYSTEM_PRINCIPAL, target.id, email, role, name)
-    out.print(invitation.message, highlight=False, soft_wrap=True)
-    if invitation.set_password_link:
-        out.print("Link to set the password (works once, for 72 hours; give it to them):")
-        out.print(invitation.set_password_link, highlight=False, soft_wrap=True)
-
-
-@org_app.command("oversee")
-@handles_errors
-def org_oversee(
-    oversight: Annotated[str, typer.Argument(help="Oversight body or parliament (slug).")],
-    org: Annotated[str, typer.Argument(help="Organisation placed under its jurisdiction.")],
-    revoke: Annotated[bool, typer.Option(help="Remove the jurisdiction instead.")] = False,
-) -> None:
-    """Give (or take away) an oversight body's read-only jurisdiction over ORG."""
-    c = container()
-    if revoke:
-        c.accounts.revoke_jurisdiction(SYSTEM_PRINCIPAL, oversight, org)
-        out.print(f"{oversight} no longer oversees {org}")
-    else:
-        c.accounts.grant_jurisdiction(SYSTEM_PRINCIPAL, oversight, org)
-        out.print(f"{oversight} now oversees {org}")
 
 
 # -- demo -----------------------------------------------------------------------
@@ -285,121 +163,6 @@ def demo_load(
 
 
 # -- ledger ---------------------------------------------------------------------
-
-
-@ledger_app.command("verify")
-@handles_errors
-def ledger_verify(
-    checkpoint: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--checkpoint",
-            "-c",
-            help="A checkpoint file (repeatable): the ledger must still hold the entry it "
-            "records, with the chain intact after it.",
-        ),
-    ] = None,
-    public_key: Annotated[
-        str | None,
-        typer.Option(
-            help="Check checkpoint signatures with this public key file (PEM, from `ombud "
-            "ledger public-key`) instead of the installation key."
-        ),
-    ] = None,
-    records: Annotated[
-        bool, typer.Option(help="Also compare each current record with its ledger entries.")
-    ] = True,
-) -> None:
-    """Check the chain, its MACs, checkpoints and records: exit 0 when all hold, 1 naming
-    the first bad entry or record."""
-    key_text = None
-    if public_key is not None:
-        try:
-            key_text = Path(public_key).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            why = getattr(exc, "strerror", None) or "not UTF-8 text"
-            raise Invalid(f"Public key file {public_key} cannot be read: {why}.") from None
-    c = container()
-    report = c.ledger.check(checkpoint or (), key_text, records)
-    chain = report.chain
-    if chain.ok:
-        out.print(f"OK: {chain.checked} entries, chain intact, every MAC holds")
-    else:
-        err.print(f"BROKEN at entry #{chain.first_bad_seq}: {chain.reason}", highlight=False)
-        err.print(f"({chain.checked} entries before it verified)")
-    for cp in report.checkpoints:
-        line = f"checkpoint {cp.source} (entry #{cp.seq}): "
-        if cp.ok:
-            out.print(line + f"OK, {cp.reason}", highlight=False, soft_wrap=True)
-        else:
-            err.print(line + f"FAILED: {cp.reason}", highlight=False, soft_wrap=True)
-    if report.records is not None:
-        rec = report.records
-        if rec.ok:
-            out.print(f"records: {rec.checked} checked, each as its ledger entries say")
-        for m in rec.mismatches:
-            err.print(f"RECORD MISMATCH {m.describe()}", highlight=False, soft_wrap=True)
-        if rec.total_mismatches > len(rec.mismatches):
-            err.print(f"... and {rec.total_mismatches - len(rec.mismatches)} more mismatches")
-        for note in rec.unchecked:
-            out.print(f"  not checked, {note}", highlight=False, soft_wrap=True)
-    if not report.ok:
-        raise typer.Exit(1)
-
-
-@ledger_app.command("checkpoint")
-@handles_errors
-def ledger_checkpoint(
-    output: Annotated[
-        str, typer.Option("--output", "-o", help="File to write (replaced whole); - for stdout.")
-    ],
-) -> None:
-    """Sign the ledger's head now and write the checkpoint: keep it outside the database
-    (give it to the oversight body); `ombud ledger verify --checkpoint FILE` checks it."""
-    c = container()
-    if output == "-":
-        sys.stdout.write(c.ledger.checkpoint().to_json())
-        return
-    cp = c.ledger.write_checkpoint(output)
-    out.print(f"checkpoint of entry #{cp.seq} written to {output} (key {cp.key_id})")
-
-
-@ledger_app.command("public-key")
-@handles_errors
-def ledger_public_key() -> None:
-    """Print the installation's public key (PEM), to check checkpoints with elsewhere."""
-    sys.stdout.write(container().ledger.public_key_pem())
-
-
-@ledger_app.command("list")
-@handles_errors
-def ledger_list(
-    action: Annotated[str | None, typer.Option()] = None,
-    entity: Annotated[str | None, typer.Option(help="Entity type, e.g. ai_system.")] = None,
-    entity_id: Annotated[str | None, typer.Option()] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100)] = 50,
-    as_email: AsOption = None,
-) -> None:
-    """List ledger entries, newest first."""
-    c = container()
-    actor = as_user(c, as_email)
-    if actor is SYSTEM_PRINCIPAL:
-        actor = Principal(user_id=0, email="ombud (cli)", is_superuser=True)
-    page = c.ledger.list(
-        actor, LedgerFilter(action=action, entity_type=entity, entity_id=entity_id), 0, limit
-    )
-    table = Table("#", "time (UTC)", "actor", "action", "entity", "hash")
-    for e in page.items:
-        table.add_row(
-            str(e.seq),
-            e.at.isoformat(timespec="seconds"),
-            e.actor,
-            e.action,
-            f"{e.entity_type} {e.entity_id}",
-            e.hash[:12],
-        )
-    out.print(table)
-    out.print(f"{page.total} entries match")
 
 
 # -- systems ----------------------------------------------------------------------

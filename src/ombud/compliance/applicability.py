@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from ombud.domain.accounts import Organisation
+from ombud.accounts.domain import Organisation
 from ombud.domain.systems import AISystem
 
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ombud.accounts.domain import Organisation
 from ombud.compliance.service import ComplianceFilter, SystemCompliance
-from ombud.domain.accounts import Organisation
 from ombud.instruments.domain import Topic
 from ombud.kernel.access import Principal
 from ombud.kernel.documents.csv import SafeWriter

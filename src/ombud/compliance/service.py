@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ombud.accounts.domain import Organisation
 from ombud.assessments.domain import current_templates
 from ombud.compliance.applicability import (
     ApplicabilityRule,
@@ -30,7 +31,6 @@ from ombud.compliance.domain import (
     evaluate,
     summarise,
 )
-from ombud.domain.accounts import Organisation
 from ombud.domain.ports import SystemFilter, SystemListing, UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem
 from ombud.incidents.domain import IncidentTally

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ombud.domain.accounts import Organisation
+from ombud.accounts.domain import Organisation
 from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import AISystem
 from ombud.kernel.access import Action, OrganisationRef, Principal, is_allowed

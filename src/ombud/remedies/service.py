@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ombud.domain.accounts import Organisation
+from ombud.accounts.domain import Organisation
 from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
 from ombud.domain.systems import PublicationState
 from ombud.kernel.access import Action, OrganisationRef, Principal, acting_for, is_allowed

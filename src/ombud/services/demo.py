@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ombud.accounts.service import AccountsService
 from ombud.assessments.domain import RedLineDecisionKind
 from ombud.assessments.service import RED_LINE_SCREENING, AssessmentsService
 from ombud.audits.domain.runs import Purpose, RunRequest, RunState
@@ -26,7 +27,6 @@ from ombud.kernel.errors import Invalid
 from ombud.kernel.service import Service
 from ombud.remedies.domain import CaseKind, CaseState, Category, PublicReport
 from ombud.remedies.service import RemediesService
-from ombud.services.accounts import AccountsService
 from ombud.services.register import RegisterService
 
 HUDERA = "urn:ombud:template:hudera"

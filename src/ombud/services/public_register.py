@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from ombud.domain.accounts import Organisation
+from ombud.accounts.domain import Organisation
 from ombud.domain.ports import SystemFilter, SystemListing
 from ombud.domain.systems import PublicationState
 from ombud.kernel.errors import NotFound

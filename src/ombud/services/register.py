@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ombud.accounts.domain import Organisation
 from ombud.assessments.domain import RedLineDecisionKind, current_templates
-from ombud.domain.accounts import Organisation
 from ombud.domain.lifecycle import (
     INITIAL_STAGES,
     LIVE_STAGES,

@@ -6,27 +6,26 @@ from types import TracebackType
 
 from sqlalchemy import Connection
 
-from ombud.adapters.db.password_links import SqlPasswordLinkRepository
-from ombud.adapters.db.repositories import (
-    SqlCredentialRepository,
-    SqlOrganisationRepository,
-    SqlSignInThrottleRepository,
-    SqlSystemRepository,
-    SqlUserRepository,
-)
-from ombud.assessments.ports import AssessmentRepository, EvidenceRepository
-from ombud.assessments.repository import SqlAssessmentRepository, SqlEvidenceRepository
-from ombud.audits.ports import AuditRunRepository, FindingRepository
-from ombud.audits.repository import SqlAuditRunRepository, SqlFindingRepository
-from ombud.domain.ports import (
+from ombud.accounts.ports import (
     CredentialRepository,
     OrganisationRepository,
     PasswordLinkRepository,
     SignInThrottleRepository,
-    SystemRepository,
-    UnitOfWork,
     UserRepository,
 )
+from ombud.accounts.repository import (
+    SqlCredentialRepository,
+    SqlOrganisationRepository,
+    SqlPasswordLinkRepository,
+    SqlSignInThrottleRepository,
+    SqlUserRepository,
+)
+from ombud.adapters.db.repositories import SqlSystemRepository
+from ombud.assessments.ports import AssessmentRepository, EvidenceRepository
+from ombud.assessments.repository import SqlAssessmentRepository, SqlEvidenceRepository
+from ombud.audits.ports import AuditRunRepository, FindingRepository
+from ombud.audits.repository import SqlAuditRunRepository, SqlFindingRepository
+from ombud.domain.ports import SystemRepository, UnitOfWork
 from ombud.incidents.ports import IncidentRepository
 from ombud.incidents.repository import SqlIncidentRepository
 from ombud.kernel.db.engine import Engines

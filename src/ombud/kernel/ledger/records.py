@@ -14,14 +14,8 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table, and_, or_, select, tuple_
 
-from ombud.adapters.db.tables import (
-    ai_systems,
-    api_tokens,
-    jurisdictions,
-    memberships,
-    organisations,
-    users,
-)
+from ombud.accounts.tables import api_tokens, jurisdictions, memberships, organisations, users
+from ombud.adapters.db.tables import ai_systems
 from ombud.assessments.tables import assessments
 from ombud.audits.tables import audit_runs, findings
 from ombud.domain.systems import DETAIL_FIELDS, SystemDetails

@@ -12,6 +12,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from ombud.accounts.service import SessionInfo
 from ombud.bootstrap import Container
 from ombud.kernel.access import Principal
 from ombud.kernel.errors import (
@@ -31,7 +32,6 @@ from ombud.kernel.web.security import (
     anonymous_csrf_token,
     tokens_match,
 )
-from ombud.services.accounts import SessionInfo
 
 
 def get_container(request: Request) -> Container:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
+from ombud.accounts import api as accounts
 from ombud.assessments import api as assessments
 from ombud.audits import api as audits
 from ombud.bootstrap import Container
@@ -21,7 +22,7 @@ from ombud.kernel.web.api import bearer_scheme, errors
 from ombud.kernel.web.deps import RateLimits, refuse_control_characters
 from ombud.kernel.web.errors import install_api_handlers
 from ombud.remedies import api as remedies
-from ombud.web.api.v1 import accounts, lifecycle, public, systems
+from ombud.web.api.v1 import lifecycle, public, systems
 
 DESCRIPTION = """\
 The AI-system register of ombud as JSON: record AI systems, move them through

@@ -10,7 +10,16 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from ombud.adapters.db.tables import (
+from ombud.accounts.domain import (
+    FREE_SIGN_IN_FAILURES,
+    PASSWORD_LINK_LIFETIME,
+    SIGN_IN_MAX_WAIT,
+    SIGN_IN_MEMORY,
+    sign_in_wait,
+)
+from ombud.accounts.passwords import Argon2PasswordHasher
+from ombud.accounts.service import SIGN_IN_REFUSED, AccountsService
+from ombud.accounts.tables import (
     api_tokens,
     memberships,
     organisations,
@@ -18,18 +27,9 @@ from ombud.adapters.db.tables import (
     sign_in_throttle,
     users,
 )
-from ombud.adapters.passwords import Argon2PasswordHasher
-from ombud.domain.accounts import (
-    FREE_SIGN_IN_FAILURES,
-    PASSWORD_LINK_LIFETIME,
-    SIGN_IN_MAX_WAIT,
-    SIGN_IN_MEMORY,
-    sign_in_wait,
-)
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from ombud.notifications.tables import outbox
-from ombud.services.accounts import SIGN_IN_REFUSED, AccountsService
 from tests.conftest import PASSWORD
 
 EMAIL = "city-editor@example.org"

@@ -36,7 +36,7 @@ def _safe_next(target: str) -> str:
 def login_form(
     request: Request, next: Annotated[str, Query(max_length=500)] = "/systems"
 ) -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "email": ""})
+    return render(request, "accounts/login.html", {"next": _safe_next(next), "email": ""})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -48,7 +48,7 @@ async def login(request: Request, c: ContainerDep) -> Response:
     if not email or not isinstance(password, str) or not password:
         return render(
             request,
-            "login.html",
+            "accounts/login.html",
             {"next": target, "email": email, "error": "Enter your e-mail address and password."},
             422,
         )
@@ -57,7 +57,7 @@ async def login(request: Request, c: ContainerDep) -> Response:
     except (Unauthenticated, Forbidden) as exc:
         return render(
             request,
-            "login.html",
+            "accounts/login.html",
             {"next": target, "email": email, "error": exc.message},
             exc.http_status,
         )
@@ -80,7 +80,7 @@ def logout(request: Request, c: ContainerDep) -> Response:
 def account(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     return render(
         request,
-        "account.html",
+        "accounts/account.html",
         {
             "tokens": c.accounts.tokens(principal),
             "memberships": c.accounts.memberships(principal),
@@ -100,9 +100,9 @@ async def create_token(request: Request, c: ContainerDep, principal: PagePrincip
         issued = c.accounts.create_token(principal, text(form, "name"), days)
     except Invalid as exc:
         ctx.update(tokens=c.accounts.tokens(principal), errors=exc.field_messages())
-        return render(request, "account.html", ctx, 422)
+        return render(request, "accounts/account.html", ctx, 422)
     ctx.update(tokens=c.accounts.tokens(principal), new_token=issued.token)
-    return render(request, "account.html", ctx, 201)
+    return render(request, "accounts/account.html", ctx, 201)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
@@ -127,7 +127,7 @@ async def change_password(request: Request, c: ContainerDep, principal: PagePrin
     except Invalid as exc:
         return render(
             request,
-            "account.html",
+            "accounts/account.html",
             {
                 "tokens": c.accounts.tokens(principal),
                 "memberships": c.accounts.memberships(principal),
@@ -153,8 +153,8 @@ def set_password_form(request: Request, token: LinkToken, c: ContainerDep) -> Re
     try:
         link = c.accounts.password_link(token)
     except NotFound as exc:
-        return render(request, "set_password.html", {"gone": exc.message}, 404)
-    response = render(request, "set_password.html", {"link": link, "errors": {}})
+        return render(request, "accounts/set_password.html", {"gone": exc.message}, 404)
+    response = render(request, "accounts/set_password.html", {"link": link, "errors": {}})
     response.headers.update(_PRIVATE_HEADERS)
     return response
 
@@ -167,7 +167,7 @@ async def set_password(request: Request, token: LinkToken, c: ContainerDep) -> R
     try:
         link = c.accounts.password_link(token)
     except NotFound as exc:
-        return render(request, "set_password.html", {"gone": exc.message}, 404)
+        return render(request, "accounts/set_password.html", {"gone": exc.message}, 404)
     errors: dict[str, str] = {}
     if password != again:
         errors["password_again"] = "The two passwords differ; type the same one twice."
@@ -175,11 +175,13 @@ async def set_password(request: Request, token: LinkToken, c: ContainerDep) -> R
         try:
             await run_in_threadpool(c.accounts.set_password_with_link, token, password)
         except NotFound as exc:
-            return render(request, "set_password.html", {"gone": exc.message}, 404)
+            return render(request, "accounts/set_password.html", {"gone": exc.message}, 404)
         except Invalid as exc:
             errors = exc.field_messages()
     if errors:
-        response = render(request, "set_password.html", {"link": link, "errors": errors}, 422)
+        response = render(
+            request, "accounts/set_password.html", {"link": link, "errors": errors}, 422
+        )
         response.headers.update(_PRIVATE_HEADERS)
         return response
     # Nobody is signed in by this: the person signs in with the password they chose.

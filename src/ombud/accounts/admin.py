@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ombud.domain.accounts import Organisation
+from ombud.accounts.domain import Organisation
 from ombud.kernel.access import Action, OrganisationKind, Principal, Role, is_allowed
 from ombud.kernel.errors import Conflict, Forbidden, Invalid
-from ombud.kernel.ledger.ports import LedgerFilter
 from ombud.kernel.safe_load import whole_number
 from ombud.kernel.service import org_ref
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
@@ -19,8 +15,6 @@ from ombud.kernel.web.forms import required_choice, text
 from ombud.kernel.web.templating import redirect, render
 
 router = APIRouter(prefix="/admin")
-
-LEDGER_PAGE = 50
 
 
 def _member_orgs(c: ContainerDep, principal: Principal) -> list[Organisation]:
@@ -55,7 +49,7 @@ def _members_page(
         "lang_name": c.i18n.context("en")["lang_name"],
     }
     context.update(extra or {})
-    return render(request, "admin/members.html", context, status_code)
+    return render(request, "accounts/members.html", context, status_code)
 
 
 @router.get("/members", response_class=HTMLResponse)
@@ -159,7 +153,7 @@ def organisations(request: Request, c: ContainerDep, principal: PagePrincipal) -
     overseen = {o.id: c.accounts.jurisdiction(o.id)[0] for o in orgs if o.kind.oversees}
     return render(
         request,
-        "admin/organisations.html",
+        "accounts/organisations.html",
         {
             "orgs": orgs,
             "overseen": overseen,
@@ -190,7 +184,7 @@ async def create_organisation(
     overseen = {o.id: c.accounts.jurisdiction(o.id)[0] for o in orgs if o.kind.oversees}
     return render(
         request,
-        "admin/organisations.html",
+        "accounts/organisations.html",
         {
             "orgs": orgs,
             "overseen": overseen,
@@ -211,55 +205,3 @@ async def jurisdiction(request: Request, c: ContainerDep, principal: PagePrincip
         return redirect(request, "/admin/organisations", "Jurisdiction removed.")
     c.accounts.grant_jurisdiction(principal, oversight, org)
     return redirect(request, "/admin/organisations", "Jurisdiction granted.")
-
-
-@router.get("/ledger", response_class=HTMLResponse)
-def ledger(
-    request: Request,
-    c: ContainerDep,
-    principal: PagePrincipal,
-    action: Annotated[str, Query(max_length=40)] = "",
-    entity_type: Annotated[str, Query(max_length=40)] = "",
-    entity_id: Annotated[str, Query(max_length=64)] = "",
-    actor: Annotated[str, Query(max_length=320)] = "",
-    since: Annotated[str, Query(max_length=10)] = "",
-    until: Annotated[str, Query(max_length=10)] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    verify: bool = False,
-) -> Response:
-    def day(raw: str, name: str) -> datetime | None:
-        if not raw:
-            return None
-        try:
-            return datetime.strptime(raw, "%Y-%m-%d")
-        except ValueError:
-            raise Invalid.from_fields({name: "Use a date such as 2026-01-31."}, "query") from None
-
-    until_day = day(until, "until")
-    flt = LedgerFilter(
-        action=action or None,
-        entity_type=entity_type or None,
-        entity_id=entity_id or None,
-        actor=actor or None,
-        since=day(since, "since"),
-        until=until_day + timedelta(days=1) if until_day else None,
-    )
-    result = c.ledger.list(principal, flt, (page - 1) * LEDGER_PAGE, LEDGER_PAGE)
-    return render(
-        request,
-        "admin/ledger.html",
-        {
-            "result": result,
-            "page": page,
-            "pages": max(1, -(-result.total // LEDGER_PAGE)),
-            "filters": {
-                "action": action,
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "actor": actor,
-                "since": since,
-                "until": until,
-            },
-            "verify": c.ledger.verify() if verify else None,
-        },
-    )

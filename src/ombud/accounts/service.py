@@ -8,8 +8,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from ombud.domain.account_mail import to_invitee, to_new_member
-from ombud.domain.accounts import (
+from ombud.accounts.domain import (
     PASSWORD_LINK_LIFETIME,
     SIGN_IN_MEMORY,
     UNUSABLE_PASSWORD_HASH,
@@ -27,7 +26,9 @@ from ombud.domain.accounts import (
     validate_slug,
     whole_seconds,
 )
-from ombud.domain.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
+from ombud.accounts.mail import to_invitee, to_new_member
+from ombud.accounts.ports import PasswordHasher
+from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.access import (
     SYSTEM_PRINCIPAL,
     Action,

@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
-from ombud.adapters.db.tables import sign_in_throttle
+from ombud.accounts.tables import sign_in_throttle
 from ombud.bootstrap import Container, bootstrap
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.kernel.web.deps import RateLimits

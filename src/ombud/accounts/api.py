@@ -7,18 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from ombud.kernel.access import OrganisationKind
-from ombud.kernel.errors import NotFound
-from ombud.kernel.web.api import (
-    PagingDep,
-    PathId,
-    PathOrgRef,
-    errors,
-    rate_limit,
-    window,
-)
-from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
-from ombud.web.api.v1.schemas import (
+from ombud.accounts.schemas import (
     InvitationOut,
     IssuedTokenOut,
     JurisdictionIn,
@@ -38,6 +27,17 @@ from ombud.web.api.v1.schemas import (
     TokenPage,
     TokenRequest,
 )
+from ombud.kernel.access import OrganisationKind
+from ombud.kernel.errors import NotFound
+from ombud.kernel.web.api import (
+    PagingDep,
+    PathId,
+    PathOrgRef,
+    errors,
+    rate_limit,
+    window,
+)
+from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
 
 auth_router = APIRouter(tags=["auth"])
 router = APIRouter(tags=["accounts"])
