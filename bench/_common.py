@@ -19,11 +19,11 @@ import psycopg
 from sqlalchemy import insert
 
 from ombud.accounts.tables import organisations
-from ombud.adapters.db.tables import ai_systems
 from ombud.bootstrap import Container, bootstrap
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.systems import RiskLevel, Sector
 from ombud.kernel.config import Environment, Settings
+from ombud.register.domain.lifecycle import LifecycleStage
+from ombud.register.domain.systems import RiskLevel, Sector
+from ombud.register.tables import ai_systems
 
 PG_ADMIN = os.environ.get("OMBUD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 WORDS = [

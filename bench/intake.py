@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 
 from _common import database
-from ombud.domain.systems import PublicationState, SystemDetails
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
+from ombud.register.domain.systems import PublicationState, SystemDetails
 
 VENV_BIN = Path(sys.executable).parent
 

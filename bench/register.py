@@ -29,10 +29,10 @@ import uvicorn
 from _common import SECTORS, STAGES, WORDS, database, seed
 from ombud.app import create_app
 from ombud.bootstrap import Container
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.ports import SystemFilter
-from ombud.domain.systems import Sector
-from ombud.web.public.register import _json_stream
+from ombud.register.domain.lifecycle import LifecycleStage
+from ombud.register.domain.systems import Sector
+from ombud.register.ports import SystemFilter
+from ombud.register.public import _json_stream
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
+from ombud.api import create_api
 from ombud.bootstrap import Container, bootstrap
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.kernel.config import Environment, Settings
 from ombud.kernel.web.deps import RateLimits
-from ombud.web.api.v1 import create_api
 
 # Two xdist workers share two cores with PostgreSQL and Chromium: input
 # generation can be slow under that load, which says nothing about the code.

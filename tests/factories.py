@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ombud.domain.systems import DataRole, DataSource, DecisionRole, Sector, SystemDetails
+from ombud.register.domain.systems import DataRole, DataSource, DecisionRole, Sector, SystemDetails
 
 
 def complete_details(name: str = "Benefit fraud risk scoring", **changes: Any) -> SystemDetails:

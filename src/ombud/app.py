@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from ombud import __version__
 from ombud.accounts import admin
 from ombud.accounts import pages as auth
+from ombud.api import create_api
 from ombud.assessments import pages as assessments
 from ombud.audits import pages as audits
 from ombud.bootstrap import Container, bootstrap
@@ -34,11 +35,10 @@ from ombud.kernel.web.errors import (
 )
 from ombud.kernel.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from ombud.notices import pages as notices
+from ombud.register import pages as systems
+from ombud.register import public as register
 from ombud.remedies import pages as cases
 from ombud.remedies import public as remedies
-from ombud.web.api.v1 import create_api
-from ombud.web.pages import systems
-from ombud.web.public import register
 
 # Audit data may be large: these paths get their own body limit.
 AUDIT_UPLOAD_PATH = re.compile(r"^(/api/v1)?/systems/\d+/audits(/upload)?$")

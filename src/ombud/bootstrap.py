@@ -7,7 +7,6 @@ from functools import lru_cache
 
 from ombud.accounts.passwords import Argon2PasswordHasher
 from ombud.accounts.service import AccountsService
-from ombud.adapters.demo_data import DEMO_AUDIT_DIR, read_demo_data
 from ombud.assessments.domain import Template
 from ombud.assessments.loader import load_templates
 from ombud.assessments.renderer import AssessmentDocuments
@@ -20,6 +19,8 @@ from ombud.compliance.applicability import ApplicabilityRule
 from ombud.compliance.domain import Requirement
 from ombud.compliance.rules import load_requirements, load_rules
 from ombud.compliance.service import ComplianceService
+from ombud.demo.data import DEMO_AUDIT_DIR, read_demo_data
+from ombud.demo.service import DemoService
 from ombud.incidents.service import IncidentService
 from ombud.instruments.catalogue import load_catalogue
 from ombud.instruments.domain import Catalogue
@@ -36,11 +37,10 @@ from ombud.notices.renderer import NoticeDocuments
 from ombud.notices.service import NoticeService
 from ombud.notifications.service import NotificationService
 from ombud.notifications.smtp import SmtpMailer
+from ombud.register.public_service import PublicRegisterService
+from ombud.register.service import RegisterService
 from ombud.remedies.domain import AttachmentLimits
 from ombud.remedies.service import RemediesService
-from ombud.services.demo import DemoService
-from ombud.services.public_register import PublicRegisterService
-from ombud.services.register import RegisterService
 
 
 class Migrations:

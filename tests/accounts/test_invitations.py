@@ -22,11 +22,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from ombud.accounts.tables import sign_in_throttle
+from ombud.api import create_api
 from ombud.bootstrap import Container, bootstrap
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.kernel.web.deps import RateLimits
 from ombud.kernel.web.security import SESSION_COOKIE
-from ombud.web.api.v1 import create_api
 from tests.conftest import PASSWORD, World, make_settings
 from tests.factories import complete_details
 from tests.web_helpers import csrf_from, login

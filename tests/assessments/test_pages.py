@@ -147,7 +147,7 @@ def test_viewers_read_but_do_not_edit(app_client, world, container):
 
 def test_a_ban_shows_on_the_register_pages_and_in_compliance(app_client, world, container):
     from ombud.assessments.domain import RedLineDecisionKind
-    from ombud.domain.systems import PublicationState
+    from ombud.register.domain.systems import PublicationState
 
     assessor = world["city-assessor@example.org"]
     approver = world["city-approver@example.org"]

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from ombud.assessments.domain import AssessmentStatus, RedLineDecisionKind
 from ombud.assessments.loader import load_templates
 from ombud.assessments.service import AssessmentsService
-from ombud.domain.systems import RiskLevel
 from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from ombud.kernel.ledger.tables import ledger_entries
 from ombud.kernel.service import utcnow
+from ombud.register.domain.systems import RiskLevel
 from tests.factories import complete_details
 
 TEMPLATES = load_templates(directory=Path(__file__).parents[1] / "data" / "templates")
@@ -184,7 +184,7 @@ def test_a_significant_modification_makes_signed_assessments_stale(svc, containe
 
 
 def test_a_live_system_without_current_assessments_is_due(svc, container, world):
-    from ombud.domain.lifecycle import LifecycleStage
+    from ombud.register.domain.lifecycle import LifecycleStage
 
     running = container.register.create(
         world["city-editor@example.org"],

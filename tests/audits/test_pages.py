@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from ombud.domain.systems import PublicationState
+from ombud.register.domain.systems import PublicationState
 from tests.audits.test_runs import write_data
 from tests.factories import complete_details
 from tests.web_helpers import csrf_from, login

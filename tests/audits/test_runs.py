@@ -21,9 +21,9 @@ from ombud.audits.domain.request import AuditRequest
 from ombud.audits.domain.runs import Purpose, RunRequest, RunState, comparable
 from ombud.audits.service import AuditRunService
 from ombud.bootstrap import audit_service
-from ombud.domain.systems import PublicationState
 from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from ombud.kernel.service import utcnow
+from ombud.register.domain.systems import PublicationState
 from tests.factories import complete_details
 
 ASSESSOR = "city-assessor@example.org"

@@ -20,11 +20,17 @@ from ombud.compliance.applicability import (
 )
 from ombud.compliance.domain import Evidence, EvidenceKind, Requirement, Status, evaluate
 from ombud.compliance.rules import load_requirements, load_rules, rules_dir
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.systems import AISystem, PublicationState, RiskLevel, ScopeExemption, Sector
 from ombud.instruments.catalogue import load_catalogue
 from ombud.kernel.access import OrganisationKind
 from ombud.kernel.yaml_schema import SchemaError
+from ombud.register.domain.lifecycle import LifecycleStage
+from ombud.register.domain.systems import (
+    AISystem,
+    PublicationState,
+    RiskLevel,
+    ScopeExemption,
+    Sector,
+)
 from tests.factories import complete_details
 
 NOW = datetime(2026, 1, 1)

@@ -7,10 +7,10 @@ import pytest
 from ombud.compliance.applicability import Outcome
 from ombud.compliance.domain import Status
 from ombud.compliance.service import ComplianceFilter
-from ombud.domain.ports import SystemFilter
 from ombud.instruments.domain import Topic
 from ombud.kernel.access import SYSTEM_PRINCIPAL
 from ombud.kernel.errors import Forbidden, NotFound
+from ombud.register.ports import SystemFilter
 
 pytestmark = pytest.mark.slow
 

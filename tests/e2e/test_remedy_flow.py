@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from ombud.domain.systems import PublicationState
+from ombud.register.domain.systems import PublicationState
 from tests.conftest import PASSWORD
 from tests.factories import complete_details
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ombud.domain.systems import PublicationState
+from ombud.register.domain.systems import PublicationState
 from ombud.remedies.domain import CaseKind, Category, PublicReport
 from tests.factories import complete_details
 from tests.web_helpers import login

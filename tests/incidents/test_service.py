@@ -8,10 +8,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from ombud.domain.systems import PublicationState
 from ombud.incidents.domain import IncidentDraft, IncidentStatus, Severity
 from ombud.kernel.errors import Forbidden, Invalid, NotFound
 from ombud.kernel.ledger.tables import ledger_entries
+from ombud.register.domain.systems import PublicationState
 from ombud.remedies.domain import CaseKind, Category, PublicReport
 from tests.factories import complete_details, sign_current_assessments
 

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 from ombud import bootstrap as bootstrap_module
 from ombud.bootstrap import bootstrap
 from ombud.cli.main import app as cli
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.systems import ScopeExemption, Sector
 from ombud.instruments import catalogue as catalogue_module
 from ombud.kernel.yaml_schema import SchemaError
+from ombud.register.domain.lifecycle import LifecycleStage
+from ombud.register.domain.systems import ScopeExemption, Sector
 from tests.factories import complete_details
 from tests.web_helpers import login
 

@@ -30,13 +30,13 @@ import pytest
 from sqlalchemy import func, select
 
 from ombud.accounts.tables import memberships, users
-from ombud.adapters.db.tables import ai_systems
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.ports import SystemFilter
-from ombud.domain.systems import PublicationState, RiskLevel
 from ombud.kernel.access import SYSTEM_PRINCIPAL, Action, OrganisationKind, Principal, Role
 from ombud.kernel.errors import Forbidden, NotFound
 from ombud.kernel.ledger.tables import ledger_entries, ledger_head
+from ombud.register.domain.lifecycle import LifecycleStage
+from ombud.register.domain.systems import PublicationState, RiskLevel
+from ombud.register.ports import SystemFilter
+from ombud.register.tables import ai_systems
 from tests.conftest import World
 from tests.factories import complete_details
 

@@ -27,9 +27,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from ombud.api import create_api
 from ombud.bootstrap import Container
 from ombud.kernel.web.deps import RateLimits
-from ombud.web.api.v1 import create_api
 
 # Cases per operation and auth mode: with ~70 operations, two auth modes and two
 # databases the run stays near a minute on this 2-core machine.

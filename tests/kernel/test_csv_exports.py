@@ -9,8 +9,8 @@ import io
 
 import pytest
 
-from ombud.domain.systems import PublicationState
 from ombud.kernel.documents.csv import safe_cell
+from ombud.register.domain.systems import PublicationState
 from tests.factories import complete_details
 from tests.web_helpers import login
 

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from ombud.app import create_app
 from ombud.bootstrap import Container
 from ombud.cli.main import app as cli_app
-from ombud.domain.systems import PublicationState
+from ombud.register.domain.systems import PublicationState
 from tests.conftest import World
 from tests.factories import complete_details
 from tests.web_helpers import csrf_from, form_for, form_token_of, login

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from ombud.adapters.db.tables import ai_systems
 from ombud.cli.main import app
+from ombud.register.tables import ai_systems
 from tests.factories import complete_details
 from tests.kernel.test_ledger_tamper import delete_and_reseal, stolen_key
 

@@ -21,18 +21,18 @@ from sqlalchemy import delete, func, insert, select, text, update
 from typer.testing import CliRunner
 
 from ombud.accounts.tables import api_tokens, jurisdictions, memberships
-from ombud.adapters.db.tables import ai_systems
 from ombud.bootstrap import bootstrap
 from ombud.cli.main import app
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.ports import SystemFilter
-from ombud.domain.systems import PublicationState
 from ombud.kernel.access import SYSTEM_PRINCIPAL
 from ombud.kernel.errors import ConfigError, Conflict
 from ombud.kernel.ledger.domain import InstallationKey
 from ombud.kernel.ledger.keys import LedgerKeyFile
 from ombud.kernel.ledger.ports import LedgerFilter
 from ombud.kernel.ledger.tables import ledger_entries, ledger_head
+from ombud.register.domain.lifecycle import LifecycleStage
+from ombud.register.domain.systems import PublicationState
+from ombud.register.ports import SystemFilter
+from ombud.register.tables import ai_systems
 from tests.conftest import make_settings
 from tests.factories import complete_details
 

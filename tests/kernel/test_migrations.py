@@ -18,12 +18,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from ombud.bootstrap import Container, bootstrap
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.ports import SystemFilter
-from ombud.domain.systems import PublicationState
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Role
 from ombud.kernel.db.metadata import metadata
 from ombud.kernel.ledger.tables import ledger_head
+from ombud.register.domain.lifecycle import LifecycleStage
+from ombud.register.domain.systems import PublicationState
+from ombud.register.ports import SystemFilter
 from tests.conftest import PASSWORD, PG_ADMIN_URL, make_settings
 from tests.factories import complete_details
 

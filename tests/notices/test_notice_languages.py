@@ -12,8 +12,8 @@ import pytest
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
-from ombud.domain.systems import PublicationState
 from ombud.kernel.errors import Forbidden, Invalid
+from ombud.register.domain.systems import PublicationState
 from tests.factories import complete_details
 from tests.web_helpers import csrf_from, login
 

@@ -13,12 +13,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from ombud.domain.systems import PublicationState
 from ombud.kernel.errors import Invalid
 from ombud.kernel.service import utcnow
 from ombud.notifications.service import NotificationService
 from ombud.notifications.smtp import SmtpMailer
 from ombud.notifications.tables import outbox
+from ombud.register.domain.systems import PublicationState
 from ombud.remedies.domain import CaseKind, CaseState, Category, PublicReport
 from tests.factories import complete_details
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ombud.app import create_app
-from ombud.domain.systems import PublicationState
 from ombud.kernel.web.security import form_token
+from ombud.register.domain.systems import PublicationState
 from tests.conftest import make_settings
 from tests.factories import complete_details
 from tests.web_helpers import csrf_from, form_token_of, login

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from ombud.domain.systems import PublicationState
 from ombud.kernel.access import (
     SYSTEM_PRINCIPAL,
     Action,
@@ -22,6 +21,7 @@ from ombud.kernel.access import (
     is_allowed,
 )
 from ombud.kernel.errors import Forbidden, NotFound
+from ombud.register.domain.systems import PublicationState
 from ombud.remedies.domain import CaseKind, CaseState, Category, PublicReport
 from ombud.remedies.service import Receipt
 from tests.conftest import World

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ombud.app import create_app
-from ombud.domain.systems import PublicationState
+from ombud.register.domain.systems import PublicationState
 from tests.factories import complete_details
 from tests.web_helpers import csrf_from, form_token_of, login
 

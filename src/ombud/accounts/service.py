@@ -28,7 +28,6 @@ from ombud.accounts.domain import (
 )
 from ombud.accounts.mail import to_invitee, to_new_member
 from ombud.accounts.ports import PasswordHasher
-from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.access import (
     SYSTEM_PRINCIPAL,
     Action,
@@ -39,7 +38,7 @@ from ombud.kernel.access import (
 )
 from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from ombud.kernel.ledger.domain import LedgerAction
-from ombud.kernel.ports import Clock
+from ombud.kernel.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.service import (
     Service,
     authorize,

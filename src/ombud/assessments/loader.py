@@ -29,10 +29,10 @@ from ombud.assessments.domain import (
 )
 from ombud.compliance.applicability import Always
 from ombud.compliance.rules import ConditionModel
-from ombud.domain.systems import DETAIL_FIELDS
 from ombud.instruments.domain import Catalogue
 from ombud.kernel.errors import FieldProblem
 from ombud.kernel.yaml_schema import SchemaError, validate
+from ombud.register.domain.systems import DETAIL_FIELDS
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 URN = Annotated[str, StringConstraints(pattern=r"^urn:ombud:template:[a-z0-9-]+$")]

@@ -38,14 +38,14 @@ from ombud.assessments.sign_off import (
     template_version,
 )
 from ombud.compliance.applicability import facts_of
-from ombud.domain.lifecycle import LIVE_STAGES
-from ombud.domain.ports import SystemFilter, UnitOfWork, UnitOfWorkFactory
-from ombud.domain.systems import AISystem, PublicationState, RiskLevel
 from ombud.kernel.access import Action, Principal, Role, is_allowed
 from ombud.kernel.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from ombud.kernel.ledger.domain import LedgerAction
-from ombud.kernel.ports import Clock
+from ombud.kernel.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.service import Service, authorize, org_ref, readable_system, utcnow
+from ombud.register.domain.lifecycle import LIVE_STAGES
+from ombud.register.domain.systems import AISystem, PublicationState, RiskLevel
+from ombud.register.ports import SystemFilter
 
 RED_LINE_SCREENING = "urn:ombud:template:red-line-screening"
 COMMENT_MAX = 5000

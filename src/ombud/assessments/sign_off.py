@@ -14,7 +14,7 @@ from ombud.assessments.domain import (
     RedLineDecisionKind,
     Score,
 )
-from ombud.domain.systems import RiskLevel
+from ombud.register.domain.systems import RiskLevel
 
 # A signed assessment's level sets the system's risk level (coe-fc:16.2.b).
 LEVEL_TO_RISK = {

@@ -32,13 +32,12 @@ from ombud.audits.domain.runs import (
     public_summary,
 )
 from ombud.audits.ports import AuditData
-from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
-from ombud.domain.systems import PublicationState
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Conflict, Invalid, NotFound
 from ombud.kernel.ledger.domain import LedgerAction
-from ombud.kernel.ports import Clock
+from ombud.kernel.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.service import Service, authorize, org_ref, readable_system, utcnow
+from ombud.register.domain.systems import PublicationState
 
 log = logging.getLogger("ombud.audits")
 WORKER = "audit worker"

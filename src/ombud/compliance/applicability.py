@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from ombud.accounts.domain import Organisation
-from ombud.domain.systems import AISystem
+from ombud.register.domain.systems import AISystem
 
 
 class Outcome(enum.StrEnum):

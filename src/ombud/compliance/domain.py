@@ -15,9 +15,9 @@ from functools import cached_property
 from typing import Any
 
 from ombud.compliance.applicability import Always, Condition, InstrumentApplicability
-from ombud.domain.systems import FIELD_LABELS
 from ombud.incidents.domain import IncidentTally
 from ombud.instruments.domain import Topic
+from ombud.register.domain.systems import FIELD_LABELS
 
 
 class EvidenceKind(enum.StrEnum):

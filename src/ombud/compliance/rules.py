@@ -32,10 +32,10 @@ from ombud.compliance.applicability import (
     Outcome,
 )
 from ombud.compliance.domain import Evidence, EvidenceKind, Requirement
-from ombud.domain.systems import DETAIL_FIELDS
 from ombud.instruments.domain import Catalogue, Topic
 from ombud.kernel.errors import FieldProblem
 from ombud.kernel.yaml_schema import SchemaError, validate
+from ombud.register.domain.systems import DETAIL_FIELDS
 
 KNOWN_FACTS = frozenset(DETAIL_FIELDS) | frozenset(EXTRA_FACTS)
 

@@ -31,13 +31,14 @@ from ombud.compliance.domain import (
     evaluate,
     summarise,
 )
-from ombud.domain.ports import SystemFilter, SystemListing, UnitOfWork, UnitOfWorkFactory
-from ombud.domain.systems import AISystem
 from ombud.incidents.domain import IncidentTally
 from ombud.instruments.domain import Catalogue, Topic
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Forbidden, NotFound
+from ombud.kernel.ports import UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.service import Service, get_org, org_ref, readable_system
+from ombud.register.domain.systems import AISystem
+from ombud.register.ports import SystemFilter, SystemListing
 
 Evaluated = tuple[dict[str, InstrumentApplicability], list[RequirementResult]]
 

@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ombud.domain.ports import UnitOfWork
-from ombud.domain.systems import AISystem, PublicationState
 from ombud.incidents.domain import (
     ExchangeError,
     Imported,
@@ -33,9 +31,10 @@ from ombud.incidents.domain import (
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Invalid, NotFound
 from ombud.kernel.ledger.domain import LedgerAction
-from ombud.kernel.ports import PageResult
+from ombud.kernel.ports import PageResult, UnitOfWork
 from ombud.kernel.safe_load import Limits, format_path, load_json, text_problem, text_problems
 from ombud.kernel.service import Service, authorize, get_org, org_ref, page_of, readable_system
+from ombud.register.domain.systems import AISystem, PublicationState
 from ombud.remedies.domain import CaseMessage, Category
 
 ExchangeFormat = Literal["aiid", "avid"]

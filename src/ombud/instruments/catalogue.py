@@ -13,7 +13,6 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ombud.domain.lifecycle import LifecycleStage
 from ombud.instruments.domain import (
     PROVISION_ID_RE,
     Addressee,
@@ -27,6 +26,7 @@ from ombud.instruments.domain import (
 )
 from ombud.kernel.errors import FieldProblem
 from ombud.kernel.yaml_schema import SchemaError, validate
+from ombud.register.domain.lifecycle import LifecycleStage
 
 ProvisionId = Annotated[str, StringConstraints(pattern=PROVISION_ID_RE.pattern)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ombud.domain.lifecycle import LifecycleStage
+from ombud.register.domain.lifecycle import LifecycleStage
 
 PROVISION_ID_RE = re.compile(r"^(?P<instrument>[a-z0-9-]+):(?P<ref>[a-z0-9]+(?:\.[a-z0-9]+)*)$")
 

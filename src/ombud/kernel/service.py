@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ombud.accounts.domain import Organisation
-from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
-from ombud.domain.systems import AISystem
 from ombud.kernel.access import Action, OrganisationRef, Principal, is_allowed
 from ombud.kernel.errors import Forbidden, Invalid, NotFound
 from ombud.kernel.ledger.domain import LedgerAction, LedgerDraft
-from ombud.kernel.ports import Clock, Page
+from ombud.kernel.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
+from ombud.register.domain.systems import AISystem
 
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 1_000_000

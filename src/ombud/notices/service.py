@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from ombud.kernel.errors import NotFound
 from ombud.kernel.service import Service
-from ombud.services.public_register import PublicRegisterService
+from ombud.register.public_service import PublicRegisterService
 
 
 class NoticeRenderer(Protocol):

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ombud.domain.ports import UnitOfWorkFactory
 from ombud.kernel.access import Principal
-from ombud.kernel.ports import Clock
+from ombud.kernel.ports import Clock, UnitOfWorkFactory
 from ombud.kernel.service import Service, require_superuser, utcnow
 from ombud.notifications.domain import Mail, OutboxItem, next_attempt
 from ombud.notifications.ports import Mailer

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from ombud.bootstrap import Container
-from ombud.domain.systems import AISystem
 from ombud.kernel.errors import Invalid, NotFound
 from ombud.kernel.files import Upload, clean_name, describe_types
 from ombud.kernel.web.deps import ContainerDep, client_address
@@ -19,6 +18,7 @@ from ombud.kernel.web.errors import error_body
 from ombud.kernel.web.forms import required_choice, text
 from ombud.kernel.web.security import FORM_TOKEN_FIELD, form_token, form_token_problem
 from ombud.kernel.web.templating import redirect, render
+from ombud.register.domain.systems import AISystem
 from ombud.remedies.domain import ATTACHMENT_TYPES, CaseKind, Category, PublicReport
 
 router = APIRouter()

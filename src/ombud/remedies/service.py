@@ -14,16 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from ombud.accounts.domain import Organisation
-from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
-from ombud.domain.systems import PublicationState
 from ombud.kernel.access import Action, OrganisationRef, Principal, acting_for, is_allowed
 from ombud.kernel.db.group_commit import GroupCommit
 from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from ombud.kernel.files import Upload, check_file
 from ombud.kernel.ledger.domain import LedgerAction
-from ombud.kernel.ports import Clock, PageResult
+from ombud.kernel.ports import Clock, PageResult, UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.service import Service, get_org, org_ref, page_of, utcnow
 from ombud.notifications.domain import Mail
+from ombud.register.domain.systems import PublicationState
 from ombud.remedies.domain import (
     ATTACHMENT_TYPES,
     CASE_TRANSITIONS,

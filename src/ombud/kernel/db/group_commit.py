@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar, cast
 
-from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
+from ombud.kernel.ports import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
 

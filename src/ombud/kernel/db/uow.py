@@ -20,20 +20,21 @@ from ombud.accounts.repository import (
     SqlSignInThrottleRepository,
     SqlUserRepository,
 )
-from ombud.adapters.db.repositories import SqlSystemRepository
 from ombud.assessments.ports import AssessmentRepository, EvidenceRepository
 from ombud.assessments.repository import SqlAssessmentRepository, SqlEvidenceRepository
 from ombud.audits.ports import AuditRunRepository, FindingRepository
 from ombud.audits.repository import SqlAuditRunRepository, SqlFindingRepository
-from ombud.domain.ports import SystemRepository, UnitOfWork
 from ombud.incidents.ports import IncidentRepository
 from ombud.incidents.repository import SqlIncidentRepository
 from ombud.kernel.db.engine import Engines
 from ombud.kernel.ledger.domain import LedgerKeyStore
 from ombud.kernel.ledger.ports import LedgerRepository
 from ombud.kernel.ledger.repository import SqlLedgerRepository
+from ombud.kernel.ports import UnitOfWork
 from ombud.notifications.ports import OutboxRepository
 from ombud.notifications.repository import SqlOutboxRepository
+from ombud.register.ports import SystemRepository
+from ombud.register.repository import SqlSystemRepository
 from ombud.remedies.ports import CaseRepository
 from ombud.remedies.repository import SqlCaseRepository
 

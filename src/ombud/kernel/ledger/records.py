@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, and_, or_, select, tuple_
 
 from ombud.accounts.tables import api_tokens, jurisdictions, memberships, organisations, users
-from ombud.adapters.db.tables import ai_systems
 from ombud.assessments.tables import assessments
 from ombud.audits.tables import audit_runs, findings
-from ombud.domain.systems import DETAIL_FIELDS, SystemDetails
 from ombud.incidents.tables import incidents
+from ombud.register.domain.systems import DETAIL_FIELDS, SystemDetails
+from ombud.register.tables import ai_systems
 from ombud.remedies.tables import cases
 
 Projection = Callable[[Any], dict[str, Any]]  # a row mapping -> the ledger's words

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ombud.domain.ports import UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import ConfigError, Conflict, Forbidden, Invalid
 from ombud.kernel.ledger.domain import (
@@ -39,7 +38,7 @@ from ombud.kernel.ledger.domain import (
     verify_chain,
 )
 from ombud.kernel.ledger.ports import LedgerFilter
-from ombud.kernel.ports import Clock, PageResult
+from ombud.kernel.ports import Clock, PageResult, UnitOfWork, UnitOfWorkFactory
 from ombud.kernel.service import Service, org_ref, page_of, utcnow
 
 A = LedgerAction

@@ -8,9 +8,10 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Query
 from starlette.datastructures import FormData
 
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.ports import SystemFilter
-from ombud.domain.systems import (
+from ombud.kernel.errors import Invalid
+from ombud.kernel.safe_load import whole_number
+from ombud.register.domain.lifecycle import LifecycleStage
+from ombud.register.domain.systems import (
     DETAIL_FIELDS,
     FIELD_LABELS,
     LIST_MAX,
@@ -23,8 +24,7 @@ from ombud.domain.systems import (
     Sourcing,
     SystemDetails,
 )
-from ombud.kernel.errors import Invalid
-from ombud.kernel.safe_load import whole_number
+from ombud.register.ports import SystemFilter
 
 E = TypeVar("E", bound=enum.Enum)
 

@@ -12,8 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from ombud.domain.lifecycle import LifecycleStage
-from ombud.domain.systems import (
+from ombud.instruments.domain import Topic
+from ombud.kernel.access import OrganisationKind, Role
+from ombud.kernel.web.security import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    anonymous_csrf_token,
+    new_anonymous_csrf_cookie,
+)
+from ombud.register.domain.lifecycle import LifecycleStage
+from ombud.register.domain.systems import (
     FIELD_LABELS,
     DataRole,
     DecisionRole,
@@ -22,14 +30,6 @@ from ombud.domain.systems import (
     ScopeExemption,
     Sector,
     Sourcing,
-)
-from ombud.instruments.domain import Topic
-from ombud.kernel.access import OrganisationKind, Role
-from ombud.kernel.web.security import (
-    CSRF_COOKIE,
-    SESSION_COOKIE,
-    anonymous_csrf_token,
-    new_anonymous_csrf_cookie,
 )
 
 # The shell's templates (base, macros, errors), then each area's own templates/ folder,

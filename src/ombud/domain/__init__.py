@@ -1,1 +1,0 @@
-"""Plain dataclasses, rules and state machines. Imports only the standard library."""

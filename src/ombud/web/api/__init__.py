@@ -1,1 +1,0 @@
-"""ombud.web.api."""
