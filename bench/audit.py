@@ -22,11 +22,22 @@ intersection (race x sex) with all confusion metrics:
 Each contender runs in its own process (its peak memory is that process's
 peak resident set, VmHWM, imports included), once to warm up and then --repeat times; rows/s is
 rows / median time. Every pair is compared on every (grouping, group,
-metric) that both define; the largest absolute difference is reported. Last,
-the `ombud audit run` command is timed end to end (process start included) on
-10M rows. Prints one JSON object.
+metric) that both define; the largest absolute difference is reported.
+
+Last, end to end on 10M rows (``end_to_end_10M``): `ombud audit run` as a user
+types it (a new process: interpreter start, imports, the scan, the report, the
+terminal table; with the sha256 of the file, and with --no-hash) against a
+hand-written polars script run the same way (``python -c``: import polars, the
+same four groupings, one line of counts per group). Each command runs once to
+warm the page cache, then --e2e-repeat rounds, the commands interleaved (in a
+rotating order) so that load from elsewhere falls on all of them alike;
+``speedup`` is the polars script's median time over ombud's. With
+``--baseline-src DIR`` (the ``src`` folder of another checkout of ombud), the
+same `ombud audit run` from that code is timed in the same rounds (repeatable):
+before and after, in one run. Prints one JSON object.
 
     .venv/bin/python bench/audit.py [--sizes 1M,10M,100M] [--repeat 3] [--dir DIR]
+    .venv/bin/python bench/audit.py --end-to-end-only [--e2e-repeat 9] [--baseline-src DIR]
 """
 
 from __future__ import annotations
@@ -140,7 +151,7 @@ def run_ombud(
     path: str, replicates: int, engine: str = "arrow", window: str | None = None
 ) -> dict[str, dict[str, float | None]]:
     from ombud.audits.domain.request import AuditRequest
-    from ombud.bootstrap import audit_service
+    from ombud.audits.standalone import audit_service
 
     service = audit_service(engine)
     request = AuditRequest(
@@ -348,30 +359,126 @@ def largest_differences(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def cli_end_to_end(path: Path) -> dict[str, Any]:
-    """`ombud audit run` on the file, as a user runs it: a new process, sha256 included."""
-    ombud = BIN / "ombud"
-    wired = subprocess.run([str(ombud), "audit", "--help"], capture_output=True).returncode == 0
-    if wired:
-        command = [str(ombud), "audit", "run"]
-    else:  # until cli/main.py registers the audit app: the same module, in its own app
-        command = [
-            sys.executable, "-c",
-            "import typer; from ombud.audits.cli import audit_app; a = typer.Typer(); "
-            "a.add_typer(audit_app, name='audit'); a()", "audit", "run",
-        ]  # fmt: skip
-    args = [str(path), "--label", "label", "--prediction", "prediction"]
-    args += ["-g", "race", "-g", "sex", "-g", "age", "--intersection", "race,sex"]
-    times = []
-    for hashing in ([], ["--no-hash"]):
-        started = time.perf_counter()
-        subprocess.run(command + args + hashing, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
+# -- end to end: whole processes, interleaved ---------------------------------------------
+
+# The hand-written reference: what an analyst would type to get the same counts with polars.
+POLARS_SCRIPT = """
+import json, sys
+import polars as pl
+groupings = [["race"], ["sex"], ["age"], ["race", "sex"]]
+label, prediction = pl.col("label").cast(pl.Int64), pl.col("prediction").cast(pl.Int64)
+aggregates = [pl.len().alias("n"), label.sum().alias("positives"),
+              prediction.sum().alias("selected"), (label * prediction).sum().alias("tp")]
+frame = pl.scan_parquet(sys.argv[1])
+found = {}
+for grouping, result in zip(groupings, pl.collect_all([frame.group_by(g).agg(aggregates)
+                                                       for g in groupings])):
+    for row in result.iter_rows(named=True):
+        key = "|".join(grouping) + "=" + "|".join(str(row[c]) for c in grouping)
+        found[key] = [row["n"], row["positives"], row["selected"], row["tp"]]
+print(json.dumps(found))
+"""
+AUDIT_ARGS = ["--label", "label", "--prediction", "prediction"]
+AUDIT_ARGS += ["-g", "race", "-g", "sex", "-g", "age", "--intersection", "race,sex"]
+
+
+def _ombud_command(baseline: Path | None) -> tuple[list[str], dict[str, str]]:
+    """`ombud audit run`, from this checkout or (PYTHONPATH) from ``baseline``."""
+    env = dict(os.environ)
+    if baseline is not None:
+        env["PYTHONPATH"] = str(baseline)
+    return [str(BIN / "ombud"), "audit", "run"], env
+
+
+def _same_counts(path: Path, env: dict[str, str], command: list[str]) -> dict[str, Any]:
+    """Run both once more (untimed) and compare every group's confusion counts."""
+    ombud = subprocess.run(
+        [*command, str(path), *AUDIT_ARGS, "--no-hash", "--json", "-"],
+        check=True, capture_output=True, env=env,
+    )  # fmt: skip
+    doc = json.loads(ombud.stdout)
+    mine = {}
+    for g in doc["groups"]:
+        c = g["confusion"]
+        if c is not None:
+            key = _key(g["grouping"], list(g["attributes"].values()))
+            mine[key] = [c["tp"] + c["fp"] + c["fn"] + c["tn"], c["tp"] + c["fn"]]
+            mine[key] += [c["tp"] + c["fp"], c["tp"]]
+    script = [sys.executable, "-c", POLARS_SCRIPT, str(path)]
+    theirs = json.loads(subprocess.run(script, check=True, capture_output=True).stdout)
+    both = set(mine) & set(theirs)
     return {
-        "command": "ombud audit run" if wired else "python -c <audit_app> (cli/main.py not wired)",
-        "seconds_with_sha256": round(times[0], 3),
-        "seconds_no_hash": round(times[1], 3),
+        "groups_compared": len(both),
+        "groups_in_one_only": len(set(mine) ^ set(theirs)),
+        "all_equal": all(mine[k] == theirs[k] for k in both),
     }
+
+
+def end_to_end(path: Path, rows: int, repeat: int, baselines: list[Path]) -> dict[str, Any]:
+    """`ombud audit run` against the polars script, whole processes, interleaved rounds."""
+    command, env = _ombud_command(None)
+    args = [str(path), *AUDIT_ARGS]
+    contenders: dict[str, tuple[list[str], dict[str, str]]] = {
+        "ombud_audit_run": ([*command, *args], env),
+        "ombud_audit_run_no_hash": ([*command, *args, "--no-hash"], env),
+        "polars_script": ([sys.executable, "-c", POLARS_SCRIPT, str(path)], env),
+    }
+    for baseline in baselines:  # named by the checkout's folder: /tmp/before/src -> before
+        before, before_env = _ombud_command(baseline)
+        name = baseline.resolve().parent.name
+        contenders[f"{name}:ombud_audit_run"] = ([*before, *args], before_env)
+        contenders[f"{name}:ombud_audit_run_no_hash"] = ([*before, *args, "--no-hash"], before_env)
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
+    for cmd, cmd_env in contenders.values():  # warm-up: page cache, compiled bytecode
+        subprocess.run(cmd, check=True, capture_output=True, env=cmd_env)
+    names = list(contenders)
+    for round_no in range(repeat):
+        shift = round_no % len(names)
+        for name in names[shift:] + names[:shift]:
+            cmd, cmd_env = contenders[name]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, env=cmd_env)
+            times[name].append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            cpu[name].append(used)
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    def summary(name: str) -> dict[str, Any]:
+        ordered = sorted(times[name])
+        return {
+            "median_s": round(median(ordered), 3),
+            "min_s": round(ordered[0], 3),
+            "max_s": round(ordered[-1], 3),
+            "times_s": [round(t, 3) for t in times[name]],
+            # CPU time of the process and its threads (user + system): what load from
+            # other processes changes least
+            "median_cpu_s": round(median(cpu[name]), 3),
+        }
+
+    found: dict[str, Any] = {
+        "rows": rows,
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "rounds": repeat,
+        "command": "ombud audit run FILE " + " ".join(AUDIT_ARGS),
+        "contenders": {name: summary(name) for name in times},
+    }
+    wall = {name: found["contenders"][name]["median_s"] for name in times}
+    others = [name for name in times if name != "polars_script"]
+    # > 1: ombud is faster than the polars script (the target is 1.5)
+    found["speedup_vs_polars_script"] = {
+        name: round(wall["polars_script"] / wall[name], 2) for name in others
+    }
+    used = {name: found["contenders"][name]["median_cpu_s"] for name in times}
+    found["cpu_ratio_polars_script_over"] = {
+        name: round(used["polars_script"] / used[name], 2) for name in others
+    }
+    found["same_counts_as_polars"] = _same_counts(path, env, command)
+    return found
 
 
 def parse_size(text: str) -> int:
@@ -387,6 +494,20 @@ def main() -> None:
     parser.add_argument("--fairlearn-rows", type=int, default=100_000)
     parser.add_argument("--spark-rows", type=int, default=10_000_000)
     parser.add_argument("--dir", help="Where to write the data (default: a temporary directory).")
+    parser.add_argument("--e2e-repeat", type=int, default=9, help="Rounds of the end-to-end runs.")
+    parser.add_argument(
+        "--end-to-end-only",
+        action="store_true",
+        help="Only the end-to-end comparison on 10M rows (`ombud audit run` vs polars).",
+    )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        action="append",
+        default=[],
+        help="The src folder of another ombud checkout: its `ombud audit run` in the same "
+        "rounds, named by the checkout's folder (repeatable).",
+    )
     parser.add_argument("--worker", choices=list(CONTENDERS), help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -406,6 +527,7 @@ def main() -> None:
             "peak_rss_mb_at_10M": 600,
             "peak_rss_mb_at_100M": 2048,
             "cli_seconds_at_10M": 2.0,
+            "end_to_end_speedup_vs_polars_script_at_10M": 1.5,
             "max_abs_diff": 1e-9,
         },
         "sizes": {},
@@ -413,6 +535,14 @@ def main() -> None:
     base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="ombud-audit-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     try:
+        if args.end_to_end_only:
+            rows = 10_000_000
+            path = base / f"audit-{rows}.parquet"
+            if not path.exists():
+                generate(path, rows)
+            report["end_to_end_10M"] = end_to_end(path, rows, args.e2e_repeat, args.baseline_src)
+            sizes = []
+            args.fairlearn_rows = 0
         for rows in sizes:
             need = rows * BYTES_PER_ROW * 1.2
             free = shutil.disk_usage(base).free
@@ -439,7 +569,9 @@ def main() -> None:
                 k: {m: v for m, v in r.items() if not m.startswith("_")} for k, r in results.items()
             }
             if rows == 10_000_000:
-                report["cli_10M"] = cli_end_to_end(path)
+                report["end_to_end_10M"] = end_to_end(
+                    path, rows, args.e2e_repeat, args.baseline_src
+                )
             report["sizes"][str(rows)] = entry
             path.unlink()
         if args.fairlearn_rows:

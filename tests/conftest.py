@@ -22,7 +22,10 @@ from ombud.api import create_api
 from ombud.bootstrap import Container, bootstrap
 from ombud.kernel.access import SYSTEM_PRINCIPAL, OrganisationKind, Principal, Role
 from ombud.kernel.config import Environment, Settings
+from ombud.kernel.db.metadata import metadata
+from ombud.kernel.module import import_tables
 from ombud.kernel.web.deps import RateLimits
+from ombud.modules import MODULES
 
 # Two xdist workers share two cores with PostgreSQL and Chromium: input
 # generation can be slow under that load, which says nothing about the code.
@@ -33,34 +36,10 @@ PG_ADMIN_URL = os.environ.get("OMBUD_TEST_PG", "postgresql://postgres@127.0.0.1:
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
 
-# Tables in an order that respects foreign keys, for emptying between tests.
-_TABLES = (
-    "assessment_audits",
-    "outbox",
-    "findings",
-    "audit_runs",
-    "incidents",
-    "case_attachments",
-    "case_messages",
-    "cases",
-    "evidence_files",
-    "red_line_decisions",
-    "assessment_comments",
-    "assessment_authors",
-    "assessments",
-    "lifecycle_transitions",
-    "system_revisions",
-    "ai_systems",
-    "api_tokens",
-    "web_sessions",
-    "password_links",
-    "sign_in_throttle",
-    "memberships",
-    "jurisdictions",
-    "users",
-    "organisations",
-    "ledger_entries",
-)
+# Every area's tables (from the modules ombud is made of), emptied between tests; the
+# ledger head is reset instead (TRUNCATE ... CASCADE takes care of foreign keys).
+import_tables(MODULES)
+_TABLES = tuple(t.name for t in reversed(metadata.sorted_tables) if t.name != "ledger_head")
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:

@@ -10,21 +10,12 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
-from ombud.accounts import api as accounts
-from ombud.assessments import api as assessments
-from ombud.audits import api as audits
 from ombud.bootstrap import Container
-from ombud.compliance import api as compliance_api
-from ombud.incidents import api as incidents
-from ombud.instruments import api as instruments
-from ombud.kernel.ledger import api as ledger
+from ombud.kernel.module import load
 from ombud.kernel.web.api import bearer_scheme, errors
 from ombud.kernel.web.deps import RateLimits, refuse_control_characters
 from ombud.kernel.web.errors import install_api_handlers
-from ombud.register import api as systems
-from ombud.register import lifecycle_api as lifecycle
-from ombud.register import public_api as public
-from ombud.remedies import api as remedies
+from ombud.modules import MODULES
 
 DESCRIPTION = """\
 The AI-system register of ombud as JSON: record AI systems, move them through
@@ -65,26 +56,15 @@ def create_api(container: Container, rate_limits: RateLimits) -> FastAPI:
 
     # Routes are matched in order: the public intake first, as it takes the heaviest
     # traffic (every route before it is tried on every report).
-    api.include_router(remedies.public_router)
-    api.include_router(public.router)
-
+    routes = [r for m in MODULES for r in m.api]
+    for r in (r for r in routes if r.first):
+        api.include_router(load(r.router))
     # Routers behind a token: the bearer scheme documents it, ApiPrincipal enforces it.
-    for router in (
-        accounts.router,
-        systems.router,
-        ledger.router,
-        compliance_api.router,
-        assessments.router,
-        remedies.router,
-        incidents.router,
-        audits.router,
-    ):
-        api.include_router(
-            router, dependencies=[Depends(bearer_scheme)], responses=errors(401, 403, 422)
-        )
-    api.include_router(accounts.auth_router)
-    api.include_router(lifecycle.router)
-    api.include_router(instruments.public_router, responses=errors(422))
+    token = [Depends(bearer_scheme)]
+    for r in (r for r in routes if not r.first and r.access == "token"):
+        api.include_router(load(r.router), dependencies=token, responses=errors(401, 403, 422))
+    for r in (r for r in routes if not r.first and r.access != "token"):
+        api.include_router(load(r.router), responses=errors(*r.responses))
     return api
 
 

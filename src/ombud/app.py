@@ -10,16 +10,9 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ombud import __version__
-from ombud.accounts import admin
-from ombud.accounts import pages as auth
 from ombud.api import create_api
-from ombud.assessments import pages as assessments
-from ombud.audits import pages as audits
 from ombud.bootstrap import Container, bootstrap
-from ombud.compliance import pages as compliance
-from ombud.incidents import pages as incidents
-from ombud.instruments import public as instruments
-from ombud.kernel.ledger import pages as ledger_pages
+from ombud.kernel.module import load
 from ombud.kernel.web import home
 from ombud.kernel.web.background import Periodic, lifespan_with
 from ombud.kernel.web.deps import (
@@ -34,11 +27,8 @@ from ombud.kernel.web.errors import (
     unexpected_page_error,
 )
 from ombud.kernel.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from ombud.notices import pages as notices
-from ombud.register import pages as systems
-from ombud.register import public as register
-from ombud.remedies import pages as cases
-from ombud.remedies import public as remedies
+from ombud.kernel.web.templating import install_area_templates
+from ombud.modules import MODULES
 
 # Audit data may be large: these paths get their own body limit.
 AUDIT_UPLOAD_PATH = re.compile(r"^(/api/v1)?/systems/\d+/audits(/upload)?$")
@@ -87,6 +77,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     app.state.rate_limits = RateLimits()
     install_page_handlers(app)
+    install_area_templates(MODULES)
 
     # The API first: routes are matched in order, and the public intake takes the most
     # requests (behind the page routes, each report was matched against all of them).
@@ -95,19 +86,11 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     csrf = [Depends(csrf_protect)]
     app.include_router(home.router)
-    app.include_router(auth.router, dependencies=csrf)
-    app.include_router(systems.router, dependencies=csrf)
-    app.include_router(assessments.router, dependencies=csrf)
-    app.include_router(admin.router, dependencies=csrf)
-    app.include_router(ledger_pages.router, dependencies=csrf)
-    app.include_router(register.router, dependencies=csrf)
-    app.include_router(remedies.router, dependencies=csrf)
-    app.include_router(notices.router, dependencies=csrf)
-    app.include_router(cases.router, dependencies=csrf)
-    app.include_router(incidents.router, dependencies=csrf)
-    app.include_router(audits.router, dependencies=csrf)
-    app.include_router(instruments.router)
-    app.include_router(compliance.router)
+    for m in MODULES:
+        for path in m.pages:
+            app.include_router(load(path), dependencies=csrf)
+        for path in m.open_pages:
+            app.include_router(load(path))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

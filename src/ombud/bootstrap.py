@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from ombud.accounts.passwords import Argon2PasswordHasher
 from ombud.accounts.service import AccountsService
@@ -29,14 +30,22 @@ from ombud.instruments.service import InstrumentsService
 from ombud.kernel.config import Settings, load_settings
 from ombud.kernel.db.engine import Engines, make_engines
 from ombud.kernel.db.uow import SqlUnitOfWorkFactory
+from ombud.kernel.events import EventBus
 from ombud.kernel.i18n import Catalogues, available_languages
 from ombud.kernel.ledger.keys import CheckpointFiles, LedgerKeyFile
-from ombud.kernel.ledger.service import LedgerService, LedgerSetUp
+from ombud.kernel.ledger.records import RecordSource
+from ombud.kernel.ledger.repository import SqlLedgerRepository
+from ombud.kernel.ledger.trust import LedgerKeyStore
+from ombud.kernel.module import RepositoryFactory, load
+from ombud.kernel.service import Service
 from ombud.kernel.yaml_schema import read_mapping_lines
+from ombud.ledger.service import LedgerService, LedgerSetUp
+from ombud.modules import MODULES
 from ombud.notices.renderer import NoticeDocuments
 from ombud.notices.service import NoticeService
 from ombud.notifications.service import NotificationService
 from ombud.notifications.smtp import SmtpMailer
+from ombud.register.domain.gates import GateRegistry
 from ombud.register.public_service import PublicRegisterService
 from ombud.register.service import RegisterService
 from ombud.remedies.domain import AttachmentLimits
@@ -105,6 +114,35 @@ class Container:
         self.engines.dispose()
 
 
+def repositories(keys: LedgerKeyStore) -> dict[str, RepositoryFactory]:
+    """Every unit of work's repositories: the ledger's (with the installation key, kept
+    outside the database) and each area's."""
+
+    sources: dict[str, RecordSource] = {}
+    for m in MODULES:
+        if m.record_sources:
+            sources.update(load(m.record_sources))
+
+    def ledger(conn: Any, dialect: str) -> SqlLedgerRepository:
+        return SqlLedgerRepository(conn, keys, sources)
+
+    found: dict[str, RepositoryFactory] = {"ledger": ledger}
+    for m in MODULES:
+        if m.repositories:
+            found.update(load(m.repositories))
+    return found
+
+
+def event_bus() -> EventBus:
+    """The areas' subscriptions to domain events (their modules' SUBSCRIPTIONS)."""
+    bus = EventBus()
+    for m in MODULES:
+        if m.subscriptions:
+            for event_type, handler in load(m.subscriptions):
+                bus.subscribe(event_type, handler)
+    return bus
+
+
 @lru_cache(maxsize=1)
 def shipped_catalogue() -> tuple[Catalogue, tuple[ApplicabilityRule, ...], tuple[Requirement, ...]]:
     """The catalogue, rules and requirements shipped with ombud, validated once.
@@ -130,9 +168,12 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     engines = make_engines(settings.resolved_database_url)
     # The ledger's key lives outside the database; it is read (or made) when first needed.
     ledger_keys = LedgerKeyFile(settings.resolved_ledger_key_file)
-    uow = SqlUnitOfWorkFactory(engines, ledger_keys)
+    uow = SqlUnitOfWorkFactory(engines, repositories(ledger_keys))
     ledger = LedgerService(
-        uow, ledger_keys, CheckpointFiles(settings.resolved_ledger_checkpoint_dir)
+        uow,
+        ledger_keys,
+        CheckpointFiles(settings.resolved_ledger_checkpoint_dir),
+        records=[spec for m in MODULES if m.record_specs for spec in load(m.record_specs)],
     )
     hasher = Argon2PasswordHasher(fast=fast_password_hashing)
     accounts = AccountsService(
@@ -143,7 +184,13 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         base_url=settings.base_url,
         mail_enabled=bool(settings.smtp_host),
     )
-    register = RegisterService(uow)
+    events = event_bus()
+    register = RegisterService(
+        uow,
+        gates=GateRegistry([g for m in MODULES if m.gates for g in load(m.gates)]),
+        gate_facts=[load(m.gate_facts) for m in MODULES if m.gate_facts],
+        kept_records=[load(m.kept_records) for m in MODULES if m.kept_records],
+    )
     catalogue, rules, requirements = shipped_catalogue()
     public_register = PublicRegisterService(uow)
     remedies = RemediesService(
@@ -168,7 +215,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     assessments = AssessmentsService(
         uow, shipped_templates(), read_answers=read_mapping_lines, reports=AssessmentDocuments()
     )
-    return Container(
+    container = Container(
         settings=settings,
         engines=engines,
         migrations=Migrations(engines, ledger),
@@ -209,3 +256,8 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
             else None,
         ),
     )
+    # One bus for every service: a service's events reach the areas that subscribed.
+    for service in vars(container).values():
+        if isinstance(service, Service):
+            service.events = events
+    return container

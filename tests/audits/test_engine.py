@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import tempfile
 import warnings
 from pathlib import Path
@@ -32,113 +31,18 @@ from fairlearn.metrics import (
     true_negative_rate,
     true_positive_rate,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sklearn.metrics import precision_score, roc_auc_score
 
-from ombud.audits.analysis import AuditService
 from ombud.audits.domain.metrics import MISSING, Metric
-from ombud.audits.domain.request import AuditRequest
-from ombud.audits.engine import ArrowAuditEngine, HtmlAuditReport
 from ombud.kernel.errors import Invalid
-
-TOL = 1e-12
-
-
-def service(batch_rows: int = 1 << 20) -> AuditService:
-    return AuditService(ArrowAuditEngine(batch_rows=batch_rows), HtmlAuditReport())
-
-
-def known_data(seed: int = 11) -> pd.DataFrame:
-    """Unicode values, NULLs, a tiny group, an all-positive and an all-negative group."""
-    rng = np.random.default_rng(seed)
-    n = 4000
-    race = rng.choice(["white", "black", "Sámi", "日本人"], size=n, p=[0.4, 0.3, 0.2, 0.1])
-    race = race.astype(object)
-    race[rng.random(n) < 0.05] = None
-    sex = rng.choice(["f", "m"], size=n).astype(object)
-    sex[rng.random(n) < 0.03] = None
-    label = (rng.random(n) < 0.35 + 0.1 * (race == "black")).astype(np.int8)
-    score = np.clip(rng.normal(0.3 + 0.35 * label + 0.1 * (race == "Sámi"), 0.2), 0, 1)
-    prediction = (score >= 0.5).astype(np.int8)
-    df = pd.DataFrame(
-        {"race": race, "sex": sex, "label": label, "prediction": prediction, "score": score}
-    )
-    extra = pd.DataFrame(
-        {
-            "race": ["Ω-tiny"] * 3 + ["all-pos"] * 40 + ["all-neg"] * 45,
-            "sex": ["f", "m", "f"] + ["f", "m"] * 20 + ["m"] * 45,
-            "label": [1, 0, 1] + [1] * 40 + [0] * 45,
-            "prediction": [1, 1, 0] + [1, 0] * 20 + [0] * 45,
-            "score": [0.9, 0.7, 0.2] + [0.8, 0.3] * 20 + [0.1] * 45,
-        }
-    )
-    return pd.concat([df, extra], ignore_index=True).sample(frac=1, random_state=seed)
-
-
-def write_parquet_parts(df: pd.DataFrame, directory: Path, parts: int = 3) -> Path:
-    """Several files whose dictionaries differ (each part sees values in another order)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    bounds = np.linspace(0, len(df), parts + 1).astype(int)
-    for i, (start, stop) in enumerate(itertools.pairwise(bounds)):
-        chunk = df.iloc[start:stop]
-        table = pa.Table.from_pandas(chunk.iloc[::-1] if i % 2 else chunk, preserve_index=False)
-        pq.write_table(table, directory / f"part-{i}.parquet", row_group_size=700)
-    return directory
-
-
-def reference(df: pd.DataFrame, columns: list[str]) -> dict[tuple, dict[str, float | None]]:
-    """Plain pandas: confusion counts per group (NULL named as its own group), then ratios."""
-    d = df.assign(**{c: df[c].where(df[c].notna(), MISSING) for c in columns})
-    d = d.assign(
-        tp=(d.label == 1) & (d.prediction == 1),
-        fp=(d.label == 0) & (d.prediction == 1),
-        fn=(d.label == 1) & (d.prediction == 0),
-        tn=(d.label == 0) & (d.prediction == 0),
-    )
-    sums = d.groupby(columns)[["tp", "fp", "fn", "tn"]].sum()
-    found = {}
-    for key, row in sums.iterrows():
-        tp, fp, fn, tn = (int(row[c]) for c in ("tp", "fp", "fn", "tn"))
-
-        def ratio(a: int, b: int) -> float | None:
-            return a / b if b else None
-
-        n = tp + fp + fn + tn
-        found[key if isinstance(key, tuple) else (key,)] = {
-            "count": n,
-            "base_rate": ratio(tp + fn, n),
-            "selection_rate": ratio(tp + fp, n),
-            "tpr": ratio(tp, tp + fn),
-            "fpr": ratio(fp, fp + tn),
-            "fnr": ratio(fn, tp + fn),
-            "tnr": ratio(tn, fp + tn),
-            "ppv": ratio(tp, tp + fp),
-            "npv": ratio(tn, tn + fn),
-            "accuracy": ratio(tp + tn, n),
-        }
-    return found
-
-
-def named(values: tuple) -> tuple:
-    return tuple(MISSING if v is None else v for v in values)
-
-
-def audit(data: Path | str, **kw) -> tuple:
-    batch_rows = kw.pop("batch_rows", 500)
-    request = AuditRequest(
-        data=(str(data),),
-        label=kw.pop("label", "label"),
-        prediction=kw.pop("prediction", "prediction"),
-        groups=kw.pop("groups", ("race", "sex")),
-        min_group_size=kw.pop("min_group_size", 1),
-        replicates=kw.pop("replicates", 50),
-        hash_data=kw.pop("hash_data", False),
-        **kw,
-    )
-    svc = service(batch_rows)
-    report = svc.run(request)
-    return report, svc.json(report)
+from tests.audits.engine_reference import (
+    TOL,
+    audit,
+    known_data,
+    reference,
+    service,
+    write_parquet_parts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -348,29 +252,6 @@ def test_the_sha256_of_each_file_is_recorded(parquet_dir):
         assert f["sha256"] == hashlib.sha256(Path(f["path"]).read_bytes()).hexdigest()
 
 
-def test_proxy_screening_finds_a_copy_of_the_attribute(tmp_path):
-    rng = np.random.default_rng(5)
-    n = 3000
-    sex = rng.choice(["f", "m"], n)
-    df = pd.DataFrame(
-        {
-            "sex": sex,
-            "first_name": np.where(sex == "f", "Anna", "Lars"),  # a perfect proxy
-            "height": rng.normal(165, 7, n) + 12 * (sex == "m"),  # a numeric proxy
-            "noise": rng.random(n),
-            "label": rng.integers(0, 2, n),
-            "prediction": rng.integers(0, 2, n),
-        }
-    )
-    path = tmp_path / "p.parquet"
-    df.to_parquet(path)
-    _, doc = audit(path, groups=("sex",), proxies=3, batch_rows=1000)
-    found = [(p["column"], p["method"]) for p in doc["proxies"]]
-    assert found == [("first_name", "categories"), ("height", "deciles"), ("noise", "deciles")]
-    assert doc["proxies"][0]["cramers_v"] == pytest.approx(1)
-    assert doc["proxies"][2]["cramers_v"] < 0.15
-
-
 def test_representation_and_references(parquet_dir, frame):
     _report, doc = audit(
         parquet_dir,
@@ -416,225 +297,9 @@ def test_the_html_report_is_self_contained(parquet_dir):
     assert "http" not in page
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["a", "b", "é", None]),
-            st.sampled_from([1, 2, None]),
-            st.booleans(),
-            st.booleans(),
-        ),
-        min_size=1,
-        max_size=60,
-    ),
-    st.integers(1, 7),
-)
-def test_any_small_data_set_matches_pandas(tmp_path_factory, rows, batch_rows):
-    df = pd.DataFrame(rows, columns=["g", "h", "label", "prediction"])
-    df["h"] = df["h"].astype("Int64")
-    path = tmp_path_factory.mktemp("h") / "d.parquet"
-    df.to_parquet(path)
-    _, doc = audit(path, groups=("g", "h"), intersect=True, batch_rows=batch_rows, replicates=0)
-    for grouping in (["g"], ["h"], ["g", "h"]):
-        expected = reference(df.astype({"h": object}), grouping)
-        got = {
-            tuple(g["attributes"][c] for c in grouping): g
-            for g in doc["groups"]
-            if g["grouping"] == grouping
-        }
-        assert {named(tuple(None if pd.isna(x) else x for x in k)) for k in expected} == set(got)
-        for key, want in expected.items():
-            g = got[named(tuple(None if pd.isna(x) else x for x in key))]
-            for metric, value in want.items():
-                assert g[metric] == value or g[metric] == pytest.approx(value, abs=TOL)
-
-
 def test_intersections_cover_every_combination(audited):
     _, doc = audited
     assert [g["attributes"] for g in doc["groupings"]] == [["race"], ["sex"], ["race", "sex"]]
     combos = {tuple(g["attributes"].values()) for g in doc["groups"] if len(g["grouping"]) == 2}
     races = {g["attributes"]["race"] for g in doc["groups"] if g["grouping"] == ["race"]}
     assert combos <= set(itertools.product(races, ["f", "m", MISSING]))
-
-
-def test_the_demo_data_set_shows_its_injected_bias():
-    from importlib import resources
-
-    folder = resources.files("ombud.resources.demo") / "audit"
-    _, doc = audit(
-        str(folder / "risk-v-selections.parquet"),
-        label="irregularity_found",
-        prediction=None,
-        score="risk_score",
-        threshold=0.5,
-        groups=("birth_region", "sex"),
-        references={"birth_region": "Sweden"},
-        min_group_size=30,
-        replicates=300,
-        proxies=1,
-        batch_rows=1 << 20,
-    )
-    outside = {
-        d["metric"]: d
-        for d in doc["disparities"]
-        if d["attributes"] == {"birth_region": "outside EU/EEA"}
-    }
-    base = {
-        g["attributes"]["birth_region"]: g["base_rate"]
-        for g in doc["groups"]
-        if g["grouping"] == ["birth_region"]
-    }
-    assert base["outside EU/EEA"] / base["Sweden"] == pytest.approx(1, abs=0.15)  # equal truth
-    assert outside["fpr"]["ratio"] > 3
-    assert outside["fpr"]["flagged"]
-    assert outside["fpr"]["difference_interval"][0] > 0.3
-    assert outside["selection_rate"]["ratio"] > 2.5
-    assert outside["ppv"]["ratio"] < 0.5
-    sex = [d for d in doc["disparities"] if d["grouping"] == ["sex"] and not d["suppressed"]]
-    assert not any(d["flagged"] for d in sex)
-    assert any(g["attributes"] == {"sex": "x"} and g["suppressed"] for g in doc["groups"])
-    assert doc["proxies"][0]["column"] == "correspondence_language"
-
-
-def test_two_million_rows_in_many_batches_match_duckdb_and_sklearn(tmp_path):
-    import duckdb
-
-    rng = np.random.default_rng(9)
-    n = 2_000_000
-    path = tmp_path / "big.parquet"
-    codes = rng.integers(0, 6, n)
-    label = (rng.random(n) < 0.2 + 0.05 * codes).astype(np.int8)
-    score = np.clip(rng.normal(0.3 + 0.3 * label, 0.25), 0, 1)
-    region = pa.DictionaryArray.from_arrays(
-        pa.array(codes.astype(np.int32)), pa.array(["nord", "süd", "ost", "west", "mitte", "北"])
-    ).cast(pa.string())
-    pq.write_table(
-        pa.table({"region": region, "label": label, "score": score}), path, row_group_size=300_000
-    )
-    _, doc = audit(
-        path, prediction=None, score="score", threshold=0.55, groups=("region",),
-        batch_rows=250_000, replicates=200,
-    )  # fmt: skip
-    query = f"""SELECT region, count(*), avg(score),
-                       count(*) FILTER (WHERE label = 1 AND score >= 0.55),
-                       count(*) FILTER (WHERE label = 0 AND score >= 0.55)
-                FROM read_parquet('{path}') GROUP BY region"""
-    by_region = {g["attributes"]["region"]: g for g in doc["groups"]}
-    for region, rows, mean, tp, fp in duckdb.sql(query).fetchall():
-        g = by_region[region]
-        assert (g["count"], g["confusion"]["tp"], g["confusion"]["fp"]) == (rows, tp, fp)
-        assert g["mean_score"] == pytest.approx(mean, abs=1e-12)
-    mask = codes == 5
-    exact = roc_auc_score(label[mask], score[mask])
-    assert abs(by_region["北"]["auc"] - exact) <= by_region["北"]["auc_error_bound"]
-    assert by_region["北"]["auc_error_bound"] < 1e-3
-
-
-@pytest.mark.slow
-def test_memory_does_not_grow_with_the_data(tmp_path):
-    """Out of core: auditing 24M rows takes no more memory than auditing 4M rows."""
-    import subprocess
-    import sys
-
-    import pyarrow.compute as pc
-
-    rng = np.random.default_rng(4)
-    n = 1_000_000
-    codes = pa.array(rng.integers(0, 7, n).astype(np.int32))
-    label = (rng.random(n) < 0.3).astype(np.int8)
-    chunk = pa.table(
-        {"g": pc.take(pa.array(list("abcdefg")), codes), "label": label, "score": rng.random(n)}
-    )
-    for name, row_groups in (("small", 4), ("large", 24)):
-        with pq.ParquetWriter(tmp_path / f"{name}.parquet", chunk.schema) as writer:
-            for _ in range(row_groups):
-                writer.write_table(chunk)
-    script = (
-        "import sys, json\n"
-        "from ombud.bootstrap import audit_service\n"
-        "from ombud.audits.domain.request import AuditRequest\n"
-        "r = audit_service().run(AuditRequest(data=(sys.argv[1],), label='label',\n"
-        "    score='score', threshold=0.5, groups=('g',), hash_data=False))\n"
-        "hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM')][0]\n"
-        "print(json.dumps({'rows': r.rows, 'peak_mb': int(hwm.split()[1]) / 1024}))\n"
-    )
-    peaks = {}
-    for name in ("small", "large"):
-        done = subprocess.run(
-            [sys.executable, "-c", script, str(tmp_path / f"{name}.parquet")],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        peaks[name] = json.loads(done.stdout)
-    assert peaks["large"]["rows"] == 24_000_000
-    # 20M more rows are 260 MB more column data; the peak may move by allocator noise only
-    assert peaks["large"]["peak_mb"] < peaks["small"]["peak_mb"] + 80, peaks
-    assert peaks["large"]["peak_mb"] < 600, peaks
-
-
-def test_empty_groups_are_not_groups_but_show_in_representation(tmp_path):
-    df = pd.DataFrame(
-        {
-            "region": pd.Categorical(
-                ["north"] * 40 + ["south"] * 35, categories=["north", "south", "east"]
-            ),
-            "label": [1, 0] * 20 + [0] * 35,
-            "prediction": [1, 1] * 20 + [0, 1] * 17 + [1],
-        }
-    )
-    path = tmp_path / "cat.parquet"
-    df.to_parquet(path)  # "east" is in the Parquet dictionary, with no rows
-    _, doc = audit(
-        path,
-        groups=("region",),
-        population={"region": {"north": 0.4, "south": 0.3, "east": 0.3}},
-        min_group_size=30,
-    )
-    assert [g["attributes"]["region"] for g in doc["groups"]] == ["north", "south"]
-    east = next(r for r in doc["representation"] if r["value"] == "east")
-    assert east["count"] == 0
-    assert east["ratio"] == 0
-    south = next(g for g in doc["groups"] if g["attributes"] == {"region": "south"})
-    assert south["tpr"] is None  # no positive labels: undefined, not 0
-    assert south["fpr"] == pytest.approx(18 / 35, abs=TOL)
-    # a filter that leaves a group without rows: the group is not reported
-    _, kept = audit(path, groups=("region",), filter="region <> 'south'")
-    assert [g["attributes"]["region"] for g in kept["groups"]] == ["north"]
-
-
-@pytest.mark.parametrize("window", ["day", "week", "month", "quarter", "year"])
-def test_window_labels_match_the_calendar_row_by_row(window):
-    """Labels come from the floored, encoded times; each row must still get its own
-    calendar's window (ISO weeks across year ends included), NULL and bad text as NULL."""
-    import datetime as dt
-
-    from ombud.audits.engine.windows import window_labels
-
-    rng = np.random.default_rng(3)
-    start = dt.datetime(2019, 12, 25)
-    times = [start + dt.timedelta(hours=int(h)) for h in rng.integers(0, 8 * 366 * 24, 3000)]
-    expected = {
-        "day": lambda t: t.strftime("%Y-%m-%d"),
-        "week": lambda t: f"{t.isocalendar()[0]}-W{t.isocalendar()[1]:02d}",
-        "month": lambda t: t.strftime("%Y-%m"),
-        "quarter": lambda t: f"{t.year}-Q{(t.month - 1) // 3 + 1}",
-        "year": lambda t: t.strftime("%Y"),
-    }[window]
-    as_timestamps = pa.array([*times, None], pa.timestamp("s"))
-    as_text = pa.array([*(t.isoformat() for t in times), "not a date"])
-    for array in (as_timestamps, as_text):
-        labels = window_labels(array, window).to_pylist()
-        assert labels == [*(expected(t) for t in times), None]
-
-
-def test_window_labels_of_times_centuries_apart_encode_only_those_present():
-    from ombud.audits.engine.windows import window_labels
-
-    array = pa.array(["1900-01-01", None, "2200-06-30", "1900-01-01"])
-    labels = window_labels(array, "day")
-    assert labels.to_pylist() == ["1900-01-01", None, "2200-06-30", "1900-01-01"]
-    assert len(labels.dictionary) == 2

@@ -4,9 +4,8 @@ compliance matrix and citations in assessments."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -144,15 +143,7 @@ def test_server_paths_stay_under_the_root(svc, world, system, root, tmp_path):
     assert "OMBUD_AUDIT_DATA_ROOT" in str(err.value.field_messages())
 
 
-def run_async(coro):
-    """Run a coroutine on a thread of its own (a browser test may own this thread's loop)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+def _chunks(data: bytes) -> Iterator[bytes]:
     for i in range(0, len(data), 1000):
         yield data[i : i + 1000]
 
@@ -160,24 +151,22 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
 def test_uploads_are_checked_hashed_and_kept(svc, world, system, root, tmp_path):
     actor = world[ASSESSOR]
     data = (root / "decisions.parquet").read_bytes()
-    path = run_async(svc.store_upload(actor, system.id, "d.parquet", _chunks(data)))
+    path = svc.store_upload(actor, system.id, "d.parquet", _chunks(data))
     assert Path(path).read_bytes() == data
     csv = b"group,sex,label,pred\nA,female,1,1\n"
-    assert run_async(svc.store_upload(actor, system.id, "d.csv", _chunks(csv))).endswith(".csv")
+    assert svc.store_upload(actor, system.id, "d.csv", _chunks(csv)).endswith(".csv")
     for name, content, fragment in (
         ("d.exe", b"MZ\x00\x01", "must be a Parquet file or a CSV text file"),
         ("big.csv", b"a,b\n" * 2_000_000, "is larger than"),
         ("empty.csv", b"", "is empty"),
     ):
         with pytest.raises(Invalid) as err:
-            run_async(svc.store_upload(actor, system.id, name, _chunks(content)))
+            svc.store_upload(actor, system.id, name, _chunks(content))
         assert fragment in str(err.value.field_messages()), name
     leftovers = [p for p in (tmp_path / "var" / "audit-data").iterdir() if p.name.startswith(".")]
     assert leftovers == []
     with pytest.raises(NotFound):  # another organisation stores nothing
-        run_async(
-            svc.store_upload(world["agency-admin@example.org"], system.id, "d.csv", _chunks(csv))
-        )
+        svc.store_upload(world["agency-admin@example.org"], system.id, "d.csv", _chunks(csv))
 
 
 def test_a_worker_that_dies_leaves_the_run_to_another(svc, world, system):

@@ -11,25 +11,22 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from ombud.kernel.ledger.chain import ChainWalk, canonical_json, seal, verify_chain
 from ombud.kernel.ledger.domain import (
-    CHECKPOINT_FORMAT,
     GENESIS_HASH,
-    ChainWalk,
-    Checkpoint,
     LedgerAction,
     LedgerDraft,
     LedgerEntry,
     LedgerHead,
-    RecordHistory,
-    RecordSpec,
-    canonical_json,
-    compare_record,
+)
+from ombud.kernel.ledger.record_check import RecordHistory, RecordSpec, compare_record
+from ombud.kernel.ledger.trust import (
+    CHECKPOINT_FORMAT,
+    Checkpoint,
     entry_mac,
     head_mac,
     judge_checkpoint,
-    seal,
     signed_checkpoint,
-    verify_chain,
 )
 
 T0 = datetime(2026, 1, 5, 9, 30, 0, 123456)

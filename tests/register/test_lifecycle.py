@@ -9,17 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ombud.register.domain.lifecycle import (
+from ombud.register.domain.gates import (
     RECORD_COMPLETE_GATE,
-    TRANSITIONS,
     GateContext,
     GateFailure,
     GateRegistry,
-    LifecycleStage,
-    allowed_targets,
     default_gates,
-    is_allowed,
 )
+from ombud.register.domain.lifecycle import TRANSITIONS, LifecycleStage, allowed_targets, is_allowed
 from ombud.register.domain.systems import SystemDetails
 from tests.factories import complete_details
 
@@ -235,35 +232,3 @@ def test_custom_gate_failures_add_to_the_record_complete_ones():
     assert {f.gate for f in failures} == {"record-complete", "assessment-signed"}
     # USE is guarded by record-complete only.
     assert {f.gate for f in registry.check(details, S.USE, GateContext())} == {"record-complete"}
-
-
-# -- the assessments gate -----------------------------------------------------------
-
-
-def test_default_gates_require_current_assessments_for_deployment_and_use():
-    gates = default_gates()
-    assert [g.name for g in gates] == ["record-complete", "assessments-current"]
-    none = gates.check(complete_details(), S.DEPLOYMENT, GateContext())
-    assert {f.gate for f in none} == {"assessments-current"}
-    assert len(none) == 2  # red-line screening and impact assessment
-    both = GateContext(
-        facts={
-            "current_assessments": frozenset(
-                {"urn:ombud:template:red-line-screening", "urn:ombud:template:hudera"}
-            )
-        }
-    )
-    assert gates.check(complete_details(), S.USE, both) == []
-    assert gates.check(complete_details(), S.TESTING, GateContext()) == []
-    banned = GateContext(facts={**both.facts, "red_line_blocks": ("A red-line ban is in force",)})
-    (failure,) = gates.check(complete_details(), S.DEPLOYMENT, banned)
-    assert failure.provision == "coe-fc:16.4"
-
-
-def test_evidence_gates_are_skipped_for_record_only_checks():
-    gates = default_gates()
-    assert gates.check(complete_details(), S.USE, GateContext(), record_only=True) == []
-    bare = replace(complete_details(), legal_basis="")
-    assert {f.gate for f in gates.check(bare, S.USE, GateContext(), record_only=True)} == {
-        "record-complete"
-    }

@@ -12,12 +12,8 @@ from ombud.kernel.errors import Conflict, Invalid, NotFound
 from ombud.kernel.ledger.domain import LedgerAction
 from ombud.kernel.ledger.ports import LedgerFilter
 from ombud.kernel.ledger.tables import ledger_entries, ledger_head
-from ombud.register.domain.lifecycle import (
-    GateContext,
-    GateFailure,
-    LifecycleStage,
-    default_gates,
-)
+from ombud.register.domain.gates import GateContext, GateFailure, default_gates
+from ombud.register.domain.lifecycle import LifecycleStage
 from ombud.register.domain.systems import DETAIL_FIELDS, PublicationState, SystemDetails
 from ombud.register.service import RegisterService
 from ombud.register.tables import ai_systems, lifecycle_transitions, system_revisions

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ombud.accounts.access import org_ref
 from ombud.accounts.domain import Organisation
 from ombud.kernel.access import Action, OrganisationKind, Principal, Role, is_allowed
 from ombud.kernel.errors import Conflict, Forbidden, Invalid
 from ombud.kernel.safe_load import whole_number
-from ombud.kernel.service import org_ref
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
-from ombud.kernel.web.forms import required_choice, text
+from ombud.kernel.web.forms import SubmittedForm, required_choice, text
 from ombud.kernel.web.templating import redirect, render
 
 router = APIRouter(prefix="/admin")
@@ -67,8 +67,9 @@ def members(
 
 
 @router.post("/members", response_class=HTMLResponse)
-async def invite(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    form = await request.form()
+def invite(
+    request: Request, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
+) -> Response:
     org_id = whole_number(text(form, "org")) or 0
     orgs = _member_orgs(c, principal)
     org = next((o for o in orgs if o.id == org_id), None)
@@ -109,10 +110,9 @@ async def invite(request: Request, c: ContainerDep, principal: PagePrincipal) ->
 
 
 @router.post("/members/{org_id}/languages")
-async def notice_languages(
-    request: Request, org_id: int, c: ContainerDep, principal: PagePrincipal
+def notice_languages(
+    request: Request, org_id: int, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
 ) -> Response:
-    form = await request.form()
     chosen = [v for v in form.getlist("languages") if isinstance(v, str)]
     default = text(form, "default")
     ordered = ([default] if default in chosen else []) + [v for v in chosen if v != default]
@@ -125,10 +125,14 @@ async def notice_languages(
 
 
 @router.post("/members/{org_id}/{user_id}/role")
-async def change_role(
-    request: Request, org_id: int, user_id: int, c: ContainerDep, principal: PagePrincipal
+def change_role(
+    request: Request,
+    org_id: int,
+    user_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     role = required_choice(form, "role", Role)
     member = next((u for u, _ in c.accounts.members(principal, org_id) if u.id == user_id), None)
     if member is None:
@@ -164,10 +168,9 @@ def organisations(request: Request, c: ContainerDep, principal: PagePrincipal) -
 
 
 @router.post("/organisations", response_class=HTMLResponse)
-async def create_organisation(
-    request: Request, c: ContainerDep, principal: PagePrincipal
+def create_organisation(
+    request: Request, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
 ) -> Response:
-    form = await request.form()
     raw_kind = text(form, "kind")
     try:
         kind = OrganisationKind(raw_kind)
@@ -197,8 +200,9 @@ async def create_organisation(
 
 
 @router.post("/organisations/jurisdiction")
-async def jurisdiction(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    form = await request.form()
+def jurisdiction(
+    request: Request, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
+) -> Response:
     oversight, org = text(form, "oversight"), text(form, "organisation")
     if "revoke" in form:
         c.accounts.revoke_jurisdiction(principal, oversight, org)

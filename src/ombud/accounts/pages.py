@@ -6,13 +6,12 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from ombud.kernel.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from ombud.kernel.safe_load import whole_number
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal, client_address
-from ombud.kernel.web.forms import text
+from ombud.kernel.web.forms import SubmittedForm, text
 from ombud.kernel.web.security import SESSION_COOKIE
 from ombud.kernel.web.templating import redirect, render, set_session_cookie
 
@@ -40,8 +39,7 @@ def login_form(
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, c: ContainerDep) -> Response:
-    form = await request.form()
+def login(request: Request, c: ContainerDep, form: SubmittedForm) -> Response:
     email, password = text(form, "email"), form.get("password", "")
     target = _safe_next(text(form, "next") or "/systems")
     request.app.state.rate_limits.hit(c.settings.login_rate_limit, "login", client_address(request))
@@ -53,7 +51,7 @@ async def login(request: Request, c: ContainerDep) -> Response:
             422,
         )
     try:
-        signed_in = await run_in_threadpool(c.accounts.login, email, password)
+        signed_in = c.accounts.login(email, password)
     except (Unauthenticated, Forbidden) as exc:
         return render(
             request,
@@ -89,8 +87,9 @@ def account(request: Request, c: ContainerDep, principal: PagePrincipal) -> Resp
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
-async def create_token(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    form = await request.form()
+def create_token(
+    request: Request, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
+) -> Response:
     days_raw = text(form, "expires_days") or "90"
     ctx: dict[str, object] = {"memberships": c.accounts.memberships(principal)}
     try:
@@ -114,12 +113,12 @@ def revoke_token(
 
 
 @router.post("/account/password", response_class=HTMLResponse)
-async def change_password(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    form = await request.form()
+def change_password(
+    request: Request, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
+) -> Response:
     current, new = form.get("current_password", ""), form.get("new_password", "")
     try:
-        await run_in_threadpool(
-            c.accounts.change_password,
+        c.accounts.change_password(
             principal,
             current if isinstance(current, str) else "",
             new if isinstance(new, str) else "",
@@ -160,8 +159,9 @@ def set_password_form(request: Request, token: LinkToken, c: ContainerDep) -> Re
 
 
 @router.post("/set-password/{token}", response_class=HTMLResponse)
-async def set_password(request: Request, token: LinkToken, c: ContainerDep) -> Response:
-    form = await request.form()
+def set_password(
+    request: Request, token: LinkToken, c: ContainerDep, form: SubmittedForm
+) -> Response:
     password, again = form.get("password", ""), form.get("password_again", "")
     password = password if isinstance(password, str) else ""
     try:
@@ -173,7 +173,7 @@ async def set_password(request: Request, token: LinkToken, c: ContainerDep) -> R
         errors["password_again"] = "The two passwords differ; type the same one twice."
     else:
         try:
-            await run_in_threadpool(c.accounts.set_password_with_link, token, password)
+            c.accounts.set_password_with_link(token, password)
         except NotFound as exc:
             return render(request, "accounts/set_password.html", {"gone": exc.message}, 404)
         except Invalid as exc:

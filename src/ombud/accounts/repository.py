@@ -40,6 +40,7 @@ from ombud.accounts.tables import (
     web_sessions,
 )
 from ombud.kernel.access import OrganisationKind, Role
+from ombud.kernel.module import RepositoryFactory
 
 
 def _org(row: Row[Any]) -> Organisation:
@@ -494,3 +495,13 @@ class SqlPasswordLinkRepository:
             .limit(1)
         ).first()
         return int(row[0]) if row and row[0] is not None else None
+
+
+# The unit of work's attributes this area provides (kernel/module.py: RepositoryFactory).
+REPOSITORIES: dict[str, RepositoryFactory] = {
+    "organisations": lambda conn, dialect: SqlOrganisationRepository(conn),
+    "users": lambda conn, dialect: SqlUserRepository(conn),
+    "credentials": lambda conn, dialect: SqlCredentialRepository(conn),
+    "password_links": lambda conn, dialect: SqlPasswordLinkRepository(conn),
+    "sign_in_throttle": lambda conn, dialect: SqlSignInThrottleRepository(conn),
+}

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from ombud.assessments.domain import EVIDENCE_MAX_BYTES, RedLineDecisionKind
@@ -14,7 +13,13 @@ from ombud.assessments.forms import answers_from_form
 from ombud.kernel.errors import Conflict, Invalid
 from ombud.kernel.safe_load import whole_number
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
-from ombud.kernel.web.forms import required_choice, text
+from ombud.kernel.web.forms import (
+    SubmittedForm,
+    chosen_file,
+    file_content,
+    required_choice,
+    text,
+)
 from ombud.kernel.web.security import content_disposition
 from ombud.kernel.web.templating import is_htmx, redirect, render
 
@@ -50,10 +55,13 @@ def system_assessments(
 
 
 @router.post("/systems/{system_id}/assessments")
-async def start(
-    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+def start(
+    request: Request,
+    system_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     a = c.assessments.start(principal, system_id, text(form, "template"))
     return redirect(
         request,
@@ -104,11 +112,14 @@ def show(
 
 
 @router.post("/assessments/{assessment_id}", response_class=HTMLResponse)
-async def save(
-    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+def save(
+    request: Request,
+    assessment_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
     """Save answers (the plain form, and HTMX autosave with a small status reply)."""
-    form = await request.form()
     view = c.assessments.get(principal, assessment_id)
     answers = answers_from_form(view.template, form)
     revision_raw = text(form, "revision")
@@ -162,18 +173,21 @@ ANSWERS_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @router.post("/assessments/{assessment_id}/answers-file", response_class=HTMLResponse)
-async def upload_answers(
-    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+def upload_answers(
+    request: Request,
+    assessment_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
     """Answers from a YAML or JSON file; a broken file changes nothing and says where."""
-    form = await request.form()
-    upload = form.get("answers_file")
-    if upload is None or isinstance(upload, str) or not upload.filename:
+    upload = chosen_file(form, "answers_file")
+    if upload is None or not upload.filename:
         raise Invalid.from_fields({"answers_file": "Choose a YAML or JSON file of answers."})
     name = upload.filename.rsplit("/", 1)[-1]
     if not name.lower().endswith(ANSWERS_SUFFIXES):
         raise Invalid.from_fields({"answers_file": f"{name}: use a .yaml, .yml or .json file."})
-    data = await upload.read(ANSWERS_UPLOAD_MAX + 1)
+    data = file_content(upload, ANSWERS_UPLOAD_MAX)
     if len(data) > ANSWERS_UPLOAD_MAX:
         raise Invalid.from_fields(
             {"answers_file": f"{name} is larger than {ANSWERS_UPLOAD_MAX} bytes."}
@@ -185,10 +199,8 @@ async def upload_answers(
             {"answers_file": f"{name} is not UTF-8 text (byte {exc.start})."}
         ) from None
     try:
-        # Parsing is bounded (ombud.kernel.safe_load) but not free: off the event loop.
-        await run_in_threadpool(
-            c.assessments.run_answers_file, principal, assessment_id, name, content
-        )
+        # Parsing is bounded (ombud.kernel.safe_load), and in the thread pool.
+        c.assessments.run_answers_file(principal, assessment_id, name, content)
     except Invalid as exc:
         return _page(
             request,
@@ -203,14 +215,17 @@ async def upload_answers(
 
 
 @router.post("/assessments/{assessment_id}/evidence", response_class=HTMLResponse)
-async def attach_evidence(
-    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+def attach_evidence(
+    request: Request,
+    assessment_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
-    upload = form.get("evidence_file")
-    if upload is None or isinstance(upload, str) or not upload.filename:
+    upload = chosen_file(form, "evidence_file")
+    if upload is None or not upload.filename:
         raise Invalid.from_fields({"evidence_file": "Choose a file to attach."})
-    data = await upload.read(EVIDENCE_MAX_BYTES + 1)
+    data = file_content(upload, EVIDENCE_MAX_BYTES)
     try:
         f = c.assessments.attach_evidence(principal, assessment_id, upload.filename, data)
     except Invalid as exc:
@@ -245,10 +260,13 @@ def download_evidence(file_id: int, c: ContainerDep, principal: PagePrincipal) -
 
 
 @router.post("/assessments/{assessment_id}/sign")
-async def sign(
-    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+def sign(
+    request: Request,
+    assessment_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     digest = c.assessments.sign(
         principal, assessment_id, _date(text(form, "review_date"), "review_date")
     )
@@ -260,19 +278,25 @@ async def sign(
 
 
 @router.post("/assessments/{assessment_id}/comments")
-async def comment(
-    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+def comment(
+    request: Request,
+    assessment_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     c.assessments.comment(principal, assessment_id, text(form, "text"))
     return redirect(request, f"/assessments/{assessment_id}#comments", "Comment added.")
 
 
 @router.post("/assessments/{assessment_id}/decisions")
-async def decide(
-    request: Request, assessment_id: int, c: ContainerDep, principal: PagePrincipal
+def decide(
+    request: Request,
+    assessment_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     c.assessments.decide_red_line(
         principal,
         assessment_id,
@@ -296,8 +320,8 @@ def report(assessment_id: int, c: ContainerDep, principal: PagePrincipal) -> Res
 
 
 @router.get("/assessments/{assessment_id}/report.pdf")
-async def report_pdf(assessment_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
-    pdf = await run_in_threadpool(c.assessments.report_pdf, principal, assessment_id)
+def report_pdf(assessment_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
+    pdf = c.assessments.report_pdf(principal, assessment_id)
     name = f"assessment-{assessment_id}.pdf"
     return Response(
         pdf,

@@ -24,6 +24,7 @@ from ombud.assessments.tables import (
     evidence_files,
     red_line_decisions,
 )
+from ombud.kernel.module import RepositoryFactory
 
 _FIELDS = (
     "system_id",
@@ -290,3 +291,10 @@ class SqlEvidenceRepository:
             select(evidence_files).where(evidence_files.c.id == file_id)
         ).first()
         return (_evidence(row._mapping), bytes(row._mapping["data"])) if row else None
+
+
+# The unit of work's attributes this area provides (kernel/module.py: RepositoryFactory).
+REPOSITORIES: dict[str, RepositoryFactory] = {
+    "assessments": lambda conn, dialect: SqlAssessmentRepository(conn),
+    "evidence": lambda conn, dialect: SqlEvidenceRepository(conn),
+}

@@ -8,28 +8,40 @@ request, ties the two together and renders the result as JSON or HTML.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ombud.audits.domain.document import report_json
 from ombud.audits.domain.metrics import AuditInputError
-from ombud.audits.domain.monitoring import AlertRule, RuleError, evaluate, parse_rule, split_windows
+from ombud.audits.domain.monitoring import evaluate, parse_rule, split_windows
 from ombud.audits.domain.report import AuditReport, assemble_report
 from ombud.audits.domain.request import AuditRequest
 from ombud.audits.ports import AuditEngine, AuditReportRenderer, ProgressFn
 from ombud.kernel.errors import FieldProblem, Invalid
 
 
-def parse_references(items: Iterable[str]) -> dict[str, str]:
-    """``COL=VALUE`` items (from --reference) as {column: value}; Invalid on a malformed one."""
+def parse_references(
+    items: Iterable[str], name: str = "--reference", strip: bool = False
+) -> dict[str, str]:
+    """``COL=VALUE`` items (--reference, or the lines of the web form's field) as
+    {column: value}; Invalid on a malformed one, naming it as ``name``. The CLI takes
+    the value as typed; a form line is stripped (``strip``)."""
     found: dict[str, str] = {}
     for item in items:
         column, sep, value = item.partition("=")
         if not sep or not column.strip():
-            raise Invalid(f"--reference {item!r}: write it as COLUMN=VALUE, e.g. sex=female.")
+            raise Invalid(f"{name} {item!r}: write it as COLUMN=VALUE, e.g. sex=female.")
         if column.strip() in found:
-            raise Invalid(f"--reference names {column.strip()} twice.")
-        found[column.strip()] = value
+            raise Invalid(f"{name} names {column.strip()} twice.")
+        found[column.strip()] = value.strip() if strip else value
     return found
+
+
+def parse_intersections(items: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """``COL,COL[,...]`` items (--intersection, or the lines of the web form's field)."""
+    return tuple(
+        combo for item in items if (combo := tuple(c.strip() for c in item.split(",") if c.strip()))
+    )
 
 
 def parse_population(document: Any) -> dict[str, dict[str, float]]:
@@ -47,14 +59,6 @@ def parse_population(document: Any) -> dict[str, dict[str, float]]:
             name = "true" if value is True else "false" if value is False else str(value)
             found[str(column)][name] = float(share)
     return found
-
-
-def parse_rules(texts: Iterable[str]) -> list[AlertRule]:
-    """Alert rules; Invalid names the rule and the part at fault."""
-    try:
-        return [parse_rule(t) for t in texts]
-    except RuleError as exc:
-        raise Invalid(str(exc)) from None
 
 
 class AuditService:
@@ -77,26 +81,28 @@ class AuditService:
         except AuditInputError as exc:
             raise Invalid(str(exc)) from None
 
-    def json(self, report: AuditReport, alerts: Iterable[str] = ()) -> dict[str, Any]:
+    def json(self, report: AuditReport, alerts: Iterable[str] | None = None) -> dict[str, Any]:
         """The report as the versioned document of docs/audit-json-schema.md; with a
-        window, its ``windows`` section, and the breaches of the alert rules."""
+        window, its ``windows`` section, and the breaches of the alert rules (the
+        request's, or ``alerts`` instead)."""
         doc = report_json(report)
         request = report.request
+        if alerts is not None:
+            request = replace(request, alerts=tuple(alerts))
+        problem = request.alert_problem()
+        if problem:
+            raise Invalid(problem)
         if request.window and request.time_column:
             doc = split_windows(doc, request.window, request.time_column)
-            rules = parse_rules(alerts)
+            rules = [parse_rule(t) for t in request.alerts]
             doc["alerts"] = {
                 "rules": [r.text for r in rules],
                 "breaches": [b.as_json() for b in evaluate(rules, doc["windows"])],
             }
-        elif list(alerts):
-            raise Invalid("Alert rules need a time window: add --time COL --window month.")
         return doc
 
     def html(self, report: AuditReport, doc: Mapping[str, Any] | None = None) -> str:
-        """The report as one self-contained HTML page; with a window, the over-time
-        tables and alerts of ``doc``, the report's JSON document (made here if not given,
-        then without alert rules)."""
-        if not (report.request.window and report.request.time_column):
-            return self.renderer.html(report)
+        """The report as one self-contained HTML page, its charts drawn from ``doc``, the
+        report's JSON document (made here if not given); with a window, its over-time
+        tables and alerts."""
         return self.renderer.html(report, doc if doc is not None else self.json(report))

@@ -3,18 +3,25 @@ stored result (the JSON of docs/audit-json-schema.md), publish a summary."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
+from ombud.audits import forms
+from ombud.audits.analysis import parse_intersections
+from ombud.audits.domain.metrics import DEFAULT_CONFIDENCE, DEFAULT_REPLICATES, WINDOWS
 from ombud.audits.domain.runs import Purpose, RunRequest
 from ombud.audits.schemas import AuditIn, AuditList, AuditOut, PublishIn
+from ombud.kernel.errors import Invalid
 from ombud.kernel.files import clean_name
 from ombud.kernel.web.api import PathId, errors
 from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
+from ombud.kernel.web.forms import file_chunks
 
 router = APIRouter(tags=["audits"])
+
+# Plain `def` handlers: they call the (synchronous) services, so FastAPI runs them in its
+# thread pool; an upload is received (spooled to a temporary file) before the call.
 
 
 @router.post(
@@ -32,18 +39,13 @@ def request_audit(
     return AuditOut.of(c.audit_runs.request(principal, system_id, rr, path, body.path))
 
 
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(1 << 20):
-        yield chunk
-
-
 @router.post(
     "/systems/{system_id}/audits/upload",
     status_code=202,
     summary="Upload data and audit it",
     responses=errors(404),
 )
-async def upload_audit(
+def upload_audit(
     system_id: PathId,
     c: ContainerDep,
     principal: ApiPrincipal,
@@ -57,8 +59,32 @@ async def upload_audit(
     filter: Annotated[str | None, Form(max_length=2000)] = None,
     min_group_size: Annotated[int, Form(ge=1, le=1_000_000)] = 30,
     purpose: Annotated[Purpose, Form()] = Purpose.PRE_DEPLOYMENT,
+    references: Annotated[
+        str | None, Form(max_length=5000, description="One COLUMN=VALUE per line.")
+    ] = None,
+    intersections: Annotated[
+        str | None,
+        Form(max_length=5000, description="One intersection per line: COLUMN,COLUMN[,...]."),
+    ] = None,
+    population: Annotated[
+        str | None,
+        Form(max_length=100_000, description="YAML or JSON {column: {value: share}}."),
+    ] = None,
+    proxies: Annotated[int, Form(description="List the top N proxies (0: off).")] = 0,
+    bootstrap: Annotated[int, Form(description="Bootstrap replicates (0: none).")] = (
+        DEFAULT_REPLICATES
+    ),
+    confidence: Annotated[float, Form(description="Level of the intervals.")] = (
+        DEFAULT_CONFIDENCE
+    ),
+    seed: Annotated[int, Form(description="Seed of the bootstrap.")] = 0,
+    time_column: Annotated[str | None, Form(max_length=200, description="Monitoring.")] = None,
+    window: Annotated[str | None, Form(description=", ".join(WINDOWS))] = None,
+    alerts: Annotated[str | None, Form(max_length=5000, description="One rule per line.")] = None,
 ) -> AuditOut:
-    """Multipart: the file and the audit's fields; the data is streamed to disk and hashed."""
+    """Multipart: the file and the audit's fields (those of the web form: text fields of
+    one item per line); the data is streamed to disk and hashed."""
+    problems: dict[str, str] = {}
     rr = RunRequest(
         label=label,
         groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
@@ -66,13 +92,26 @@ async def upload_audit(
         score=score or None,
         threshold=threshold,
         intersect=intersect,
+        intersections=parse_intersections(forms.lines(intersections)),
+        references=forms.references(references, problems),
         filter=filter or None,
         min_group_size=min_group_size,
+        confidence=confidence,
+        replicates=bootstrap,
+        seed=seed,
+        population=forms.population(population, problems),
+        proxies=proxies,
         purpose=purpose,
+        time_column=time_column or None,
+        window=window or None,
+        alerts=tuple(forms.lines(alerts)),
     )
+    if problems:
+        raise Invalid.from_fields(problems)
     c.audit_runs.may_run(principal, system_id)
+    c.audit_runs.check(rr)  # before the upload is stored
     name = clean_name(file.filename or "data")
-    path = await c.audit_runs.store_upload(principal, system_id, name, _chunks(file))
+    path = c.audit_runs.store_upload(principal, system_id, name, file_chunks(file))
     return AuditOut.of(c.audit_runs.request(principal, system_id, rr, path, name))
 
 

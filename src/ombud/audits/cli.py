@@ -1,51 +1,54 @@
-"""`ombud audit run`: a bias and discrimination audit of a model's outputs (coe-fc:10)."""
+"""`ombud audit run`: a bias and discrimination audit of a model's decisions (coe-fc:10).
+
+Nothing heavy loads with this module (numpy, pyarrow, matplotlib, SQLAlchemy, the
+composition root): the engine loads inside the command, after the data files are
+resolved and their sha256 begun, so that the digest runs while numpy and pyarrow load.
+"""
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ombud.audits.analysis import parse_population, parse_references, parse_rules
+from ombud.audits.analysis import parse_intersections, parse_population, parse_references
 from ombud.audits.domain.metrics import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MIN_GROUP_SIZE,
     DEFAULT_REPLICATES,
     FOUR_FIFTHS,
     WINDOW,
+    WINDOWS,
     Metric,
     display_value,
 )
-from ombud.audits.domain.monitoring import over_time
-from ombud.audits.domain.report import AuditReport, GroupResult
+from ombud.audits.domain.monitoring import Comparison, over_time, watched
 from ombud.audits.domain.request import AuditRequest
-from ombud.audits.ports import ProgressFn
 from ombud.kernel.cli import err, handles_errors, out
 from ombud.kernel.errors import Invalid
+
+if TYPE_CHECKING:
+    from ombud.audits.domain.report import AuditReport, GroupResult
+    from ombud.audits.ports import ProgressFn
 
 audit_app = typer.Typer(
     no_args_is_help=True,
     help="Bias and discrimination audits of a model's decisions (coe-fc:10, ipu-149).",
 )
 
+# The terminal's table of groups: the rates compared across groups, and the base rate.
 SHOWN = (Metric.BASE_RATE, Metric.SELECTION_RATE, Metric.TPR, Metric.FPR, Metric.PPV)
-HEADINGS = {
-    Metric.BASE_RATE: "base",
-    Metric.SELECTION_RATE: "sel",
-    Metric.TPR: "TPR",
-    Metric.FPR: "FPR",
-    Metric.PPV: "PPV",
-}
-WATCHED = {"selection_rate": "Selection rate", "tpr": "TPR", "fpr": "FPR", "ppv": "PPV"}
 
 
 @audit_app.callback()
@@ -117,9 +120,7 @@ def run(
     time_column: Annotated[
         str | None, typer.Option("--time", help="Monitoring: the decision's timestamp column.")
     ] = None,
-    window: Annotated[
-        str | None, typer.Option(help="Monitoring: day, week, month, quarter or year.")
-    ] = None,
+    window: Annotated[str | None, typer.Option(help=f"Monitoring: {', '.join(WINDOWS)}.")] = None,
     alert: Annotated[
         list[str] | None,
         typer.Option(help="Alert rule, e.g. 'FPR ratio outside [0.8, 1.25]'; repeat."),
@@ -136,41 +137,78 @@ def run(
     ] = "arrow",
 ) -> None:
     """Audit a model's decisions for bias across protected groups, in one pass over the data."""
-    request = AuditRequest(
-        data=tuple(data),
-        label=label,
-        groups=tuple(group),
-        prediction=prediction,
-        score=score,
-        threshold=threshold,
-        intersect=intersect,
-        intersections=tuple(
-            tuple(c.strip() for c in item.split(",") if c.strip()) for item in intersection or []
-        ),
-        references=parse_references(reference or []),
-        filter=filter_sql,
-        min_group_size=min_group_size,
-        confidence=confidence,
-        replicates=bootstrap,
-        seed=seed,
-        population=parse_population(_read_mapping(population)) if population else {},
-        proxies=proxies,
-        hash_data=not no_hash,
-        time_column=time_column,
-        window=window,
-    )
+    with _no_collections():
+        _audit(
+            AuditRequest(
+                data=tuple(data),
+                label=label,
+                groups=tuple(group),
+                prediction=prediction,
+                score=score,
+                threshold=threshold,
+                intersect=intersect,
+                intersections=parse_intersections(intersection or []),
+                references=parse_references(reference or []),
+                filter=filter_sql,
+                min_group_size=min_group_size,
+                confidence=confidence,
+                replicates=bootstrap,
+                seed=seed,
+                population=parse_population(_read_mapping(population)) if population else {},
+                proxies=proxies,
+                hash_data=not no_hash,
+                time_column=time_column,
+                window=window,
+                alerts=tuple(alert or ()),
+            ),
+            engine,
+            json_out,
+            html_out,
+            fail_on_alert,
+        )
+
+
+@contextmanager
+def _no_collections() -> Iterator[None]:
+    """No garbage collection while the command works: it is a short process that makes
+    little garbage, and the collector would rescan the objects numpy and pyarrow create
+    as they load (about 10 ms of a 10M-row run)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _audit(
+    request: AuditRequest,
+    engine: str,
+    json_out: str | None,
+    html_out: Path | None,
+    fail_on_alert: bool,
+) -> None:
+    """Run the audit, write what was asked, show the tables; exit 3 on a breached alert
+    rule with --fail-on-alert."""
+    # The sha256 needs every byte of every file: begin it now, on another core, while the
+    # engine's libraries load (standard library only up to here).
+    from ombud.audits.engine.files import FileDigests, resolve
+
+    digests = FileDigests()
+    if request.hash_data and not request.problems():
+        digests.start(resolve(request.data))
+    _before_the_engine_loads()
     from ombud.audits.standalone import audit_service  # the audit needs no database
 
-    service = audit_service(engine)
-    rules = alert or []
-    parse_rules(rules)  # a broken rule is refused before the data is read
-    if rules and not window:
-        raise Invalid("Alert rules need a time window: add --time COL --window month.")
+    service = audit_service(engine, digests)
+    _allocator()
     started = time.perf_counter()
-    with _progress() as progress:
-        report = service.run(request, progress)
+    try:
+        with _progress() as progress:
+            report = service.run(request, progress)  # refuses a broken request before reading
+    finally:
+        digests.stop()
     elapsed = time.perf_counter() - started
-    doc = service.json(report, rules) if (json_out or window) else None
+    doc = service.json(report) if (json_out or request.window) else None
     if json_out:
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         if json_out == "-":
@@ -188,12 +226,34 @@ def run(
         raise typer.Exit(3)
 
 
+# `ombud audit run` is a process of its own that only audits: it may set how numpy and
+# pyarrow behave in it. An operator's environment variables win.
+
+
+def _before_the_engine_loads() -> None:
+    """numpy's OpenBLAS starts a thread per core that spins while idle (5% of a 10M-row
+    run's CPU); the audit does no linear algebra."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def _allocator() -> None:
+    """pyarrow's default allocator here (mimalloc) asks for transparent huge pages, and
+    the kernel zeroes every 2 MB page the decoded batches touch: jemalloc spares about a
+    quarter of a 10M-row run's CPU (bench/audit.py). Where pyarrow has no jemalloc, the
+    default stays."""
+    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
+        return
+    import pyarrow as pa
+
+    with suppress(NotImplementedError):
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+
+
 def _show_windows(doc: dict[str, Any]) -> None:
     """Per window, each attribute value's ratio or difference for every metric the
     alert rules watch (the FPR ratio without rules); breaches in red."""
     shown = {(b["metric"], b["kind"]) for b in doc["alerts"]["breaches"]}
-    watched = [(r.metric, r.kind) for r in parse_rules(doc["alerts"]["rules"])]
-    for metric, kind in dict.fromkeys(watched or [("fpr", "ratio")]):
+    for metric, kind in watched(doc["alerts"]["rules"]):
         _window_table(doc, metric, kind, (metric, kind) in shown)
     for b in doc["alerts"]["breaches"]:
         out.print(
@@ -203,9 +263,9 @@ def _show_windows(doc: dict[str, Any]) -> None:
         )
 
 
-def _window_table(doc: dict[str, Any], metric: str, kind: str, any_breach: bool) -> None:
+def _window_table(doc: dict[str, Any], metric: Metric, kind: Comparison, any_breach: bool) -> None:
     windows = doc["windows"]
-    title = f"{WATCHED[metric]} {kind} to the reference group, per {windows['window']}"
+    title = f"{metric.label.capitalize()} {kind} to the reference group, per {windows['window']}"
     table = Table(
         "attribute", "value", *windows["labels"], box=box.SIMPLE_HEAD,
         title=title, title_style="bold red" if any_breach else None,
@@ -291,7 +351,7 @@ def _show(report: AuditReport, elapsed: float) -> None:
         table = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
         table.add_column("group", overflow="fold")
         table.add_column("rows", justify="right", no_wrap=True)
-        for heading in ("share", *(HEADINGS[m] for m in SHOWN), *(["AUC"] if scored else [])):
+        for heading in ("share", *(m.short for m in SHOWN), *(["AUC"] if scored else [])):
             table.add_column(heading, justify="right", no_wrap=True)
         ratios = {(d.values, d.metric): d for d in report.disparities_of(grouping.attributes)}
         for g in report.groups_of(grouping.attributes):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from ombud.audits.domain.runs import DATA_NAME_MAX
@@ -34,9 +34,10 @@ class LocalAuditData:
         self.server_root = server_root.resolve() if server_root else None
         self.max_bytes = max_bytes
 
-    async def save_upload(self, name: str, chunks: AsyncIterator[bytes]) -> tuple[str, str]:
+    def save_upload(self, name: str, chunks: Iterable[bytes]) -> tuple[str, str]:
         """Stream an upload to disk while hashing it; (stored path, sha256). Invalid
-        names the file when it is neither Parquet nor CSV text, or too large."""
+        names the file when it is neither Parquet nor CSV text, or too large. Blocking
+        file I/O: the web calls it from its thread pool."""
         self.directory.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
@@ -44,7 +45,7 @@ class LocalAuditData:
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as out:
-                async for chunk in chunks:
+                for chunk in chunks:
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise Invalid.from_fields(

@@ -4,87 +4,24 @@ its progress, read the report with its plots, publish a summary, rerun, cite."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import UploadFile
 
-from ombud.audits.domain.monitoring import over_time
-from ombud.audits.domain.runs import Purpose, RunRequest
+from ombud.audits.domain.metrics import CHART_METRICS, TABLE_METRICS, WINDOWS, Metric
+from ombud.audits.domain.monitoring import over_time, over_time_views
+from ombud.audits.forms import DEFAULTS, REQUEST_FIELDS, input_errors, run_request
 from ombud.kernel.errors import Invalid
 from ombud.kernel.safe_load import whole_number
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
-from ombud.kernel.web.forms import text
+from ombud.kernel.web.forms import SubmittedForm, chosen_file, file_chunks, text
 from ombud.kernel.web.templating import redirect, render
 
 router = APIRouter()
-CHUNK = 1 << 20
-OVER_TIME_METRICS = ("fpr", "selection_rate", "tpr")
 
-
-REQUEST_FIELDS = (
-    "label", "prediction", "score", "threshold", "groups", "intersect", "references",
-    "filter", "min_group_size", "purpose", "time_column", "window", "alerts",
-)  # fmt: skip
-
-
-def run_request(fields: Mapping[str, Any]) -> RunRequest:
-    """The audit asked for in a form (or a JSON body of the same field names)."""
-
-    def get(key: str) -> str:
-        value = fields.get(key)
-        return "" if value is None else str(value).strip()
-
-    errors: dict[str, str] = {}
-    threshold: float | None = None
-    if get("threshold"):
-        try:
-            threshold = float(get("threshold"))
-        except ValueError:
-            errors["threshold"] = "A number, e.g. 0.5."
-    try:
-        min_size = int(get("min_group_size") or 30)
-    except ValueError:
-        errors["min_group_size"] = "A whole number, e.g. 30."
-        min_size = 30
-    references: dict[str, str] = {}
-    for n, line in enumerate(get("references").splitlines(), start=1):
-        if not line.strip():
-            continue
-        column, sep, value = line.partition("=")
-        if not sep or not column.strip():
-            errors["references"] = f"Line {n}: write COLUMN=VALUE, e.g. sex=female."
-            break
-        references[column.strip()] = value.strip()
-    try:
-        purpose = Purpose(get("purpose") or Purpose.PRE_DEPLOYMENT.value)
-    except ValueError:
-        errors["purpose"] = "Choose pre-deployment testing or monitoring."
-        purpose = Purpose.PRE_DEPLOYMENT
-    if errors:
-        raise Invalid.from_fields(errors)
-    return RunRequest(
-        label=get("label"),
-        groups=tuple(g.strip() for g in get("groups").split(",") if g.strip()),
-        prediction=get("prediction") or None,
-        score=get("score") or None,
-        threshold=threshold,
-        intersect=get("intersect") in ("1", "on", "true", "True", "yes"),
-        references=references,
-        filter=get("filter") or None,
-        min_group_size=min_size,
-        purpose=purpose,
-        time_column=get("time_column") or None,
-        window=get("window") or None,
-        alerts=tuple(a.strip() for a in get("alerts").splitlines() if a.strip()),
-    )
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(CHUNK):
-        yield chunk
+# Handlers are plain `def`: they call the (synchronous) services, so FastAPI runs them in
+# its thread pool; the form (and an uploaded file) is read beforehand, on the event
+# loop, by the SubmittedForm dependency.
 
 
 def _page(
@@ -106,9 +43,10 @@ def _page(
             "runs": c.audit_runs.for_system(principal, system_id),
             "can_run": c.audit_runs.can_run(principal, system_id),
             "server_paths": c.settings.audit_data_root is not None,
-            "values": values or {"min_group_size": "30", "purpose": "pre_deployment"},
+            "values": values or dict(DEFAULTS),
             "errors": errors or {},
             "message": message,
+            "window_choices": WINDOWS,
         },
         status_code,
     )
@@ -122,31 +60,33 @@ def system_audits(
 
 
 @router.post("/systems/{system_id}/audits", response_class=HTMLResponse)
-async def request_audit(
-    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+def request_audit(
+    request: Request,
+    system_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     values = {k: text(form, k) for k in (*REQUEST_FIELDS, "path", "source")}
     values["intersect"] = "1" if text(form, "intersect") else ""
     try:
-        rr = run_request({k: text(form, k) for k in REQUEST_FIELDS})
+        rr = run_request({k: values[k] for k in REQUEST_FIELDS})
         c.audit_runs.may_run(principal, system_id)
-        upload = form.get("file")
+        c.audit_runs.check(rr)  # before an upload is stored
+        upload = chosen_file(form, "file")
         if text(form, "source") == "path":
             path = c.audit_runs.server_path(principal, system_id, text(form, "path"))
             name = text(form, "path")
-        elif isinstance(upload, UploadFile) and upload.filename:
+        elif upload is not None:
             from ombud.kernel.files import clean_name
 
-            name = clean_name(upload.filename)
-            path = await c.audit_runs.store_upload(principal, system_id, name, _chunks(upload))
+            name = clean_name(upload.filename or "data")
+            path = c.audit_runs.store_upload(principal, system_id, name, file_chunks(upload))
         else:
             raise Invalid.from_fields({"file": "Choose a CSV or Parquet file to audit."})
         run = c.audit_runs.request(principal, system_id, rr, path, name)
     except Invalid as exc:
-        return _page(
-            request, c, principal, system_id, values, exc.field_messages(), exc.message, 422
-        )
+        return _page(request, c, principal, system_id, values, input_errors(exc), exc.message, 422)
     return redirect(request, f"/audits/{run.id}", "Audit queued.")
 
 
@@ -168,9 +108,15 @@ def show(request: Request, run_id: int, c: ContainerDep, principal: PagePrincipa
             "groups": result.get("groups", []),
             "flagged": [d for d in result.get("disparities", []) if d.get("flagged")],
             "windows": windows,
-            "over_time": [(m, over_time(windows, m, "ratio", breaches)) for m in OVER_TIME_METRICS]
+            "over_time": [
+                (metric, kind, over_time(windows, metric, kind, breaches))
+                for metric, kind in over_time_views(result.get("alerts"))
+            ]
             if windows
             else [],
+            "chart_metrics": CHART_METRICS,
+            "table_metrics": TABLE_METRICS,
+            "metric_labels": {m.value: m.label for m in Metric},
             "breaches": breaches,
             "assessments": assessments,
             "can_run": c.audit_runs.can_run(principal, system.id),
@@ -199,10 +145,9 @@ def plot(run_id: int, kind: str, c: ContainerDep, principal: PagePrincipal) -> R
 
 
 @router.post("/audits/{run_id}/publish")
-async def publish(
-    request: Request, run_id: int, c: ContainerDep, principal: PagePrincipal
+def publish(
+    request: Request, run_id: int, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
 ) -> Response:
-    form = await request.form()
     on = text(form, "published") == "1"
     c.audit_runs.set_published(principal, run_id, on)
     return redirect(
@@ -219,10 +164,9 @@ def rerun(request: Request, run_id: int, c: ContainerDep, principal: PagePrincip
 
 
 @router.post("/audits/{run_id}/cite")
-async def cite(
-    request: Request, run_id: int, c: ContainerDep, principal: PagePrincipal
+def cite(
+    request: Request, run_id: int, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
 ) -> Response:
-    form = await request.form()
     raw = text(form, "assessment")
     assessment_id = whole_number(raw)
     if assessment_id is None:
@@ -232,9 +176,12 @@ async def cite(
 
 
 @router.post("/findings/{finding_id}/resolve")
-async def resolve_finding(
-    request: Request, finding_id: int, c: ContainerDep, principal: PagePrincipal
+def resolve_finding(
+    request: Request,
+    finding_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     finding = c.audit_runs.resolve_finding(principal, finding_id, text(form, "resolution"))
     return redirect(request, f"/systems/{finding.system_id}", "Finding resolved.")

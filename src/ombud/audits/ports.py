@@ -3,15 +3,17 @@ the stored runs and the data they read."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ombud.audits.domain.metrics import Confusion, Metric
 from ombud.audits.domain.report import AuditReport
 from ombud.audits.domain.request import AuditRequest
-from ombud.audits.domain.runs import AuditRun, Finding
 from ombud.audits.domain.tabulation import BootstrapInterval, Tabulation
+
+if TYPE_CHECKING:  # `ombud audit run` needs the engine's ports, not the stored runs'
+    from ombud.audits.domain.runs import AuditRun, Finding
 
 ProgressFn = Callable[[int, int | None], None]
 
@@ -37,10 +39,17 @@ class AuditEngine(Protocol):
 
 
 class AuditReportRenderer(Protocol):
-    def html(self, report: AuditReport, monitoring: Mapping[str, Any] | None = None) -> str:
-        """``monitoring``: the report's JSON document, whose ``windows`` and ``alerts``
-        sections are shown, when the audit was per time window."""
+    def html(self, report: AuditReport, doc: Mapping[str, Any]) -> str:
+        """``doc``: the report's JSON document, which the charts are drawn from, and whose
+        ``windows`` and ``alerts`` sections are shown when the audit was per time window."""
         ...
+
+
+class AuditPlotter(Protocol):
+    """The charts of a stored audit (its JSON document), as SVG files."""
+
+    def rates(self, result: Mapping[str, Any], metric: Metric) -> str: ...
+    def disparities(self, result: Mapping[str, Any]) -> str: ...
 
 
 class AuditRunRepository(Protocol):
@@ -67,7 +76,8 @@ class FindingRepository(Protocol):
 class AuditData(Protocol):
     """Where the data of audits lives (uploads, and paths on the server)."""
 
-    def save_upload(
-        self, name: str, chunks: AsyncIterator[bytes]
-    ) -> Awaitable[tuple[str, str]]: ...
+    def save_upload(self, name: str, chunks: Iterable[bytes]) -> tuple[str, str]:
+        """Blocking file I/O: called from the web's thread pool, never the event loop."""
+        ...
+
     def server_path(self, raw: str) -> str: ...

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
-from ombud.assessments.tables import assessment_audits
 from ombud.audits.domain.runs import (
     MAX_ATTEMPTS,
     AuditRun,
@@ -16,7 +15,8 @@ from ombud.audits.domain.runs import (
     Purpose,
     RunState,
 )
-from ombud.audits.tables import audit_runs, findings
+from ombud.audits.tables import assessment_audits, audit_runs, findings
+from ombud.kernel.module import RepositoryFactory
 
 _FIELDS = (
     "organisation_id",
@@ -241,3 +241,10 @@ class SqlFindingRepository:
             )
         ).first()
         return _finding(row._mapping) if row else None
+
+
+# The unit of work's attributes this area provides (kernel/module.py: RepositoryFactory).
+REPOSITORIES: dict[str, RepositoryFactory] = {
+    "audit_runs": lambda conn, dialect: SqlAuditRunRepository(conn),
+    "findings": lambda conn, dialect: SqlFindingRepository(conn),
+}

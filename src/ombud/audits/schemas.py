@@ -6,11 +6,26 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ombud.audits.domain.runs import AuditRun, Purpose, RunRequest, RunState
+from ombud.audits.domain.metrics import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_REPLICATES,
+    WINDOWS,
+)
+from ombud.audits.domain.runs import (
+    MAX_PROXIES,
+    MAX_REPLICATES,
+    AuditRun,
+    Purpose,
+    RunRequest,
+    RunState,
+)
 from ombud.kernel.web.schemas import UtcDateTime
 
 
 class AuditIn(BaseModel):
+    """A bias audit of data on the server: every field of `ombud audit run` (but
+    --no-hash), the same defaults; the request's own checks name the field at fault."""
+
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(
@@ -30,12 +45,31 @@ class AuditIn(BaseModel):
     min_group_size: int = Field(30, ge=1, le=1_000_000)
     purpose: Purpose = Purpose.PRE_DEPLOYMENT
     time_column: str | None = Field(None, max_length=200, description="Monitoring: timestamp.")
-    window: str | None = Field(None, description="day, week, month, quarter or year")
+    window: str | None = Field(None, description=", ".join(WINDOWS))
     alerts: list[str] = Field(
         default_factory=list,
         max_length=20,
         description="e.g. 'FPR ratio outside [0.8, 1.25]'; a breach opens a finding.",
     )
+    intersections: list[list[str]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Audit these intersections, e.g. [['race', 'sex']] (--intersection).",
+    )
+    population: dict[str, dict[str, float]] | None = Field(
+        None,
+        description="{column: {value: share}}: check representation (--population).",
+    )
+    proxies: int = Field(
+        0, description=f"Screen other columns as proxies; list the top N, at most {MAX_PROXIES}."
+    )
+    bootstrap: int = Field(
+        DEFAULT_REPLICATES,
+        description=f"Bootstrap replicates for the intervals of differences (0: none; at most "
+        f"{MAX_REPLICATES:,}).",
+    )
+    confidence: float = Field(DEFAULT_CONFIDENCE, description="Level of the intervals.")
+    seed: int = Field(0, description="Seed of the bootstrap.")
 
     def run_request(self) -> RunRequest:
         return RunRequest(
@@ -45,9 +79,15 @@ class AuditIn(BaseModel):
             score=self.score,
             threshold=self.threshold,
             intersect=self.intersect,
+            intersections=tuple(tuple(c) for c in self.intersections),
             references=self.references,
             filter=self.filter,
             min_group_size=self.min_group_size,
+            confidence=self.confidence,
+            replicates=self.bootstrap,
+            seed=self.seed,
+            population=self.population or {},
+            proxies=self.proxies,
             purpose=self.purpose,
             time_column=self.time_column,
             window=self.window,

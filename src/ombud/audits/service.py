@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from ombud.audits.analysis import AuditService, parse_rules
+from ombud.accounts.access import authorize, org_ref
+from ombud.audits.analysis import AuditService
+from ombud.audits.domain.metrics import DISPARITY_METRICS, Metric
 from ombud.audits.domain.monitoring import finding_title
-from ombud.audits.domain.request import AuditRequest
 from ombud.audits.domain.runs import (
     DATA_NAME_MAX,
     MAX_ATTEMPTS,
@@ -31,12 +33,13 @@ from ombud.audits.domain.runs import (
     largest_difference,
     public_summary,
 )
-from ombud.audits.ports import AuditData
+from ombud.audits.ports import AuditData, AuditPlotter
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Conflict, Invalid, NotFound
 from ombud.kernel.ledger.domain import LedgerAction
 from ombud.kernel.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from ombud.kernel.service import Service, authorize, org_ref, readable_system, utcnow
+from ombud.kernel.service import Service, utcnow
+from ombud.register.access import readable_system
 from ombud.register.domain.systems import PublicationState
 
 log = logging.getLogger("ombud.audits")
@@ -44,44 +47,12 @@ WORKER = "audit worker"
 PROGRESS_EVERY = 0.25  # seconds between progress writes
 
 
-def audit_request(paths: tuple[str, ...], rr: RunRequest) -> AuditRequest:
-    return AuditRequest(
-        data=paths,
-        label=rr.label,
-        groups=rr.groups,
-        prediction=rr.prediction,
-        score=rr.score,
-        threshold=rr.threshold,
-        intersect=rr.intersect,
-        references=dict(rr.references),
-        filter=rr.filter,
-        min_group_size=rr.min_group_size,
-        time_column=rr.time_column,
-        window=rr.window,
-    )
-
-
 def check_request(rr: RunRequest) -> None:
-    """The same checks as `ombud audit run`, with the same messages, per field."""
-    problems = audit_request(("data",), rr).problems()
-    if not rr.label.strip():
-        problems["label"] = "Name the label column (the true outcome)."
-    try:
-        parse_rules(rr.alerts)
-    except Invalid as exc:
-        problems["alerts"] = exc.message
-    if rr.alerts and not rr.window:
-        problems["alerts"] = "Alert rules need a time column and a window."
+    """The same checks as `ombud audit run`, with the same messages, per field (the
+    request checks itself: AuditRequest.problems)."""
+    problems = rr.problems()
     if problems:
         raise Invalid.from_fields(problems)
-
-
-PLOT_METRICS = ("selection_rate", "tpr", "fpr", "ppv")
-
-
-class AuditPlotter(Protocol):
-    def group_bars(self, result: Mapping[str, Any], metric: str) -> str: ...
-    def disparities(self, result: Mapping[str, Any]) -> str: ...
 
 
 class AuditRunService(Service):
@@ -101,17 +72,23 @@ class AuditRunService(Service):
         self.lease = lease
 
     def plot(self, actor: Principal, run_id: int, kind: str) -> str:
-        """An SVG of a finished audit: 'disparities' or one of PLOT_METRICS per group."""
+        """An SVG of a finished audit: 'disparities', or a metric compared across groups
+        (DISPARITY_METRICS) per group."""
         run, _ = self.get(actor, run_id)
         if run.result is None:
             raise NotFound(f"Audit {run_id} has no result yet.")
         if kind == "disparities":
             return self.plots.disparities(run.result)
-        if kind not in PLOT_METRICS:
-            raise NotFound(f"No plot '{kind[:30]}': use disparities or {', '.join(PLOT_METRICS)}.")
-        return self.plots.group_bars(run.result, kind)
+        if kind not in DISPARITY_METRICS:
+            known = ", ".join(m.value for m in DISPARITY_METRICS)
+            raise NotFound(f"No plot '{kind[:30]}': use disparities or {known}.")
+        return self.plots.rates(run.result, Metric(kind))
 
     # -- requesting -------------------------------------------------------------
+
+    def check(self, rr: RunRequest) -> None:
+        """Invalid, naming each field at fault, before anything is stored (an upload)."""
+        check_request(rr)
 
     def may_run(self, actor: Principal, system_id: int) -> None:
         """Forbidden/NotFound before anything is stored for the actor."""
@@ -119,11 +96,13 @@ class AuditRunService(Service):
             _, org = readable_system(uow, actor, system_id)
             authorize(actor, Action.AUDIT_RUN, org)
 
-    async def store_upload(
-        self, actor: Principal, system_id: int, name: str, chunks: AsyncIterator[bytes]
+    def store_upload(
+        self, actor: Principal, system_id: int, name: str, chunks: Iterable[bytes]
     ) -> str:
+        """Keep uploaded data for an audit (checked, hashed); its stored path. Blocking
+        file I/O: the web calls it from its thread pool."""
         self.may_run(actor, system_id)
-        path, _ = await self.data.save_upload(name, chunks)
+        path, _ = self.data.save_upload(name, chunks)
         return path
 
     def server_path(self, actor: Principal, system_id: int, raw: str) -> str:
@@ -165,8 +144,7 @@ class AuditRunService(Service):
         run, _ = self.get(actor, run_id)
         if run.state is not RunState.DONE:
             raise Conflict("Only a finished audit can be rerun.")
-        rr = RunRequest.from_json(run.parameters, run.purpose)
-        rr = RunRequest(**{**rr.__dict__, "rerun_of": run.id})
+        rr = replace(RunRequest.from_json(run.parameters, run.purpose), rerun_of=run.id)
         return self.request(actor, run.system_id, rr, run.parameters["data_path"], run.data_name)
 
     # -- the worker --------------------------------------------------------------
@@ -188,8 +166,9 @@ class AuditRunService(Service):
         if run.attempts > MAX_ATTEMPTS:
             self._finish(run, None, f"Gave up after {MAX_ATTEMPTS} attempts: the worker stopped.")
             return
-        rr = RunRequest.from_json(run.parameters, run.purpose)
-        request = audit_request((run.parameters["data_path"],), rr)
+        request = RunRequest.from_json(run.parameters, run.purpose).on(
+            (run.parameters["data_path"],)
+        )
         last = [0.0]
 
         def progress(done: int, total: int | None) -> None:
@@ -206,7 +185,7 @@ class AuditRunService(Service):
         try:
             service = self._audits()
             report = service.run(request, progress)
-            result = service.json(report, rr.alerts)
+            result = service.json(report)
         except Invalid as exc:
             self._finish(run, None, exc.message)
             return

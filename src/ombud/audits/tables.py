@@ -70,3 +70,24 @@ findings = Table(
     Index("ix_findings_system", "system_id"),
     sqlite_autoincrement=True,
 )
+
+
+# An audit cited in an assessment (e.g. the pre-deployment testing record).
+assessment_audits = Table(
+    "assessment_audits",
+    metadata,
+    Column(
+        "assessment_id",
+        BigId,
+        ForeignKey("assessments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "audit_run_id",
+        BigId,
+        ForeignKey("audit_runs.id", ondelete="RESTRICT"),
+        primary_key=True,
+    ),
+    Column("cited_by", String(320), nullable=False),
+    Column("cited_at", DateTime, nullable=False),
+)

@@ -6,35 +6,19 @@ from typing import Annotated
 
 import typer
 
-from ombud.accounts.cli import org_app, user_app
-from ombud.assessments.cli import assess_app
-from ombud.audits.cli import audit_app
-from ombud.compliance.cli import compliance
-from ombud.incidents.cli import incidents_app
-from ombud.instruments.cli import instruments_app
-from ombud.kernel.cli import container, err, handles_errors, out
+from ombud.kernel.cli import container, err, handles_errors, lazy_root, out
 from ombud.kernel.errors import Invalid
-from ombud.kernel.ledger.cli import ledger_app
-from ombud.notifications.cli import mail_app
-from ombud.register.cli import systems_app
-from ombud.remedies.cli import cases_app
+from ombud.modules import MODULES
 
-app = typer.Typer(no_args_is_help=True, help="ombud: AI systems register, oversight and remedies.")
+app = typer.Typer(
+    cls=lazy_root(entry for m in MODULES for entry in m.cli),
+    no_args_is_help=True,
+    help="ombud: AI systems register, oversight and remedies.",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data.")
 app.add_typer(db_app, name="db")
-app.add_typer(user_app, name="user")
-app.add_typer(org_app, name="org")
 app.add_typer(demo_app, name="demo")
-app.add_typer(ledger_app, name="ledger")
-app.add_typer(systems_app, name="systems")
-app.add_typer(instruments_app, name="instruments")
-app.add_typer(assess_app, name="assess")
-app.add_typer(audit_app, name="audit")
-app.add_typer(cases_app, name="cases")
-app.add_typer(incidents_app, name="incidents")
-app.add_typer(mail_app, name="mail")
-app.command("compliance")(compliance)
 
 # -- server -------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ombud.accounts.access import get_org, org_ref
 from ombud.accounts.domain import Organisation
 from ombud.assessments.domain import current_templates
 from ombud.compliance.applicability import (
@@ -36,7 +37,8 @@ from ombud.instruments.domain import Catalogue, Topic
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Forbidden, NotFound
 from ombud.kernel.ports import UnitOfWork, UnitOfWorkFactory
-from ombud.kernel.service import Service, get_org, org_ref, readable_system
+from ombud.kernel.service import Service
+from ombud.register.access import readable_system
 from ombud.register.domain.systems import AISystem
 from ombud.register.ports import SystemFilter, SystemListing
 

@@ -8,14 +8,21 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from ombud.incidents.domain import Incident, IncidentDraft, Severity
 from ombud.incidents.service import ExchangeFormat
 from ombud.kernel.errors import Invalid
 from ombud.kernel.safe_load import whole_number
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
-from ombud.kernel.web.forms import QueryChoice, choice, text
+from ombud.kernel.web.forms import (
+    QueryChoice,
+    SubmittedForm,
+    choice,
+    chosen_file,
+    file_content,
+    text,
+)
 from ombud.kernel.web.templating import redirect, render
 from ombud.remedies.domain import CATEGORY_LABELS, Category
 
@@ -154,10 +161,13 @@ def new(
 
 
 @router.post("/systems/{system_id}/incidents/new", response_class=HTMLResponse)
-async def create(
-    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+def create(
+    request: Request,
+    system_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     values, draft, errors = draft_from_form(form)
     case_raw = text(form, "case_id")
     values["case_id"] = case_raw
@@ -192,11 +202,14 @@ def show(request: Request, incident_id: int, c: ContainerDep, principal: PagePri
 
 
 @router.post("/incidents/{incident_id}/edit", response_class=HTMLResponse)
-async def edit(
-    request: Request, incident_id: int, c: ContainerDep, principal: PagePrincipal
+def edit(
+    request: Request,
+    incident_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
     incident, system = c.incidents.get(principal, incident_id)
-    form = await request.form()
     values, draft, errors = draft_from_form(form)
     extra = {"incident": incident, "system": system}
     action = f"/incidents/{incident_id}/edit"
@@ -214,7 +227,7 @@ async def edit(
 
 
 @router.post("/incidents/{incident_id}/resolve", response_class=HTMLResponse)
-async def resolve(
+def resolve(
     request: Request, incident_id: int, c: ContainerDep, principal: PagePrincipal
 ) -> Response:
     incident, system = c.incidents.get(principal, incident_id)
@@ -257,20 +270,23 @@ def export(
 
 
 @router.post("/systems/{system_id}/incidents/import", response_class=HTMLResponse)
-async def import_file(
-    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+def import_file(
+    request: Request,
+    system_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     fmt = exchange_format(text(form, "format"))
     errors: dict[str, str] = {}
     severity = choice(form, "severity", Severity, errors)
     category = choice(form, "category", Category, errors) if text(form, "category") else None
     if severity is None or errors:
         raise Invalid.from_fields(errors)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    upload = chosen_file(form, "file")
+    if upload is None or not upload.filename:
         raise Invalid.from_fields({"file": "Choose a JSON file to import."})
-    data = await upload.read(IMPORT_MAX_BYTES + 1)
+    data = file_content(upload, IMPORT_MAX_BYTES)
     if len(data) > IMPORT_MAX_BYTES:
         raise Invalid.from_fields(
             {"file": f"{upload.filename} is larger than {IMPORT_MAX_BYTES // 1024 // 1024} MB."}

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 
 from ombud.incidents.domain import Incident, IncidentStatus, Severity
 from ombud.incidents.tables import incidents
+from ombud.kernel.module import RepositoryFactory
 from ombud.remedies.domain import Category
 
 _FIELDS = (
@@ -111,3 +112,9 @@ class SqlIncidentRepository:
             .limit(limit)
         )
         return [_incident(r._mapping) for r in rows], total
+
+
+# The unit of work's attributes this area provides (kernel/module.py: RepositoryFactory).
+REPOSITORIES: dict[str, RepositoryFactory] = {
+    "incidents": lambda conn, dialect: SqlIncidentRepository(conn),
+}

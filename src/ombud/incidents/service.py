@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from ombud.accounts.access import authorize, get_org, org_ref
 from ombud.incidents.domain import (
     ExchangeError,
     Imported,
@@ -31,9 +32,12 @@ from ombud.incidents.domain import (
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Invalid, NotFound
 from ombud.kernel.ledger.domain import LedgerAction
-from ombud.kernel.ports import PageResult, UnitOfWork
+from ombud.kernel.paging import PageResult
+from ombud.kernel.ports import UnitOfWork
 from ombud.kernel.safe_load import Limits, format_path, load_json, text_problem, text_problems
-from ombud.kernel.service import Service, authorize, get_org, org_ref, page_of, readable_system
+from ombud.kernel.service import Service, page_of
+from ombud.register.access import readable_system
+from ombud.register.domain.events import SystemChangedMaterially
 from ombud.register.domain.systems import AISystem, PublicationState
 from ombud.remedies.domain import CaseMessage, Category
 
@@ -139,14 +143,8 @@ class IncidentService(Service):
                         org.id,
                     )
                 )
-            self._make_stale(
-                uow,
-                actor,
-                system.id,
-                org.id,
-                f"Incident {incident.id} recorded ({incident.severity.value}): {incident.title}",
-                now,
-            )
+            why = f"Incident {incident.id} recorded ({incident.severity.value}): {incident.title}"
+            self._publish(uow, SystemChangedMaterially(actor, system.id, org.id, why, now))
             uow.commit()
             return incident
 
@@ -344,13 +342,7 @@ class IncidentService(Service):
                     after={**_snapshot(incident), "source": item.external.get("source")},
                 )
             if created:
-                self._make_stale(
-                    uow,
-                    actor,
-                    system.id,
-                    org.id,
-                    f"{len(created)} incident(s) imported from {fmt.upper()}",
-                    now,
-                )
+                why = f"{len(created)} incident(s) imported from {fmt.upper()}"
+                self._publish(uow, SystemChangedMaterially(actor, system.id, org.id, why, now))
             uow.commit()
         return ImportResult(created, skipped)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Annotated, ClassVar, ParamSpec, TypeVar
 
 import typer
+import typer._click as click  # the Click that Typer vendors (its Context and Command types)
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from ombud.kernel.access import SYSTEM_PRINCIPAL, Principal
 from ombud.kernel.errors import Invalid, OmbudError
+from ombud.kernel.module import CliCommand, CliGroup
 
 if TYPE_CHECKING:  # the composition root loads every adapter: only commands that need it
     from ombud.bootstrap import Container
@@ -61,3 +64,52 @@ def as_user(c: Container, email: str | None) -> Principal:
 AsOption = Annotated[
     str | None, typer.Option("--as", help="Act as this account (e-mail); its roles apply.")
 ]
+
+
+class LazyGroup(TyperGroup):
+    """The root command: areas' command groups are imported only when one is run.
+
+    ``ombud --help`` lists them from their registered help texts, without importing
+    them (an area's CLI may import pyarrow, WeasyPrint or the whole composition root).
+    """
+
+    lazy: ClassVar[Mapping[str, CliGroup | CliCommand]] = {}
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return super().list_commands(ctx) + [n for n in self.lazy if n not in self.commands]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        entry = self.lazy[cmd_name]
+        if self._listing:  # a stand-in that only knows its help text
+            return TyperCommand(cmd_name, help=entry.help, short_help=entry.help)
+        command = _build(entry)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+def _build(entry: CliGroup | CliCommand) -> click.Command:
+    from ombud.kernel.module import load
+
+    if isinstance(entry, CliGroup):
+        command = typer.main.get_command(load(entry.app))
+    else:
+        single = typer.Typer()
+        single.command(entry.name, help=entry.help)(load(entry.command))
+        command = typer.main.get_command(single)
+    command.name = entry.name
+    return command
+
+
+def lazy_root(entries: Iterable[CliGroup | CliCommand]) -> type[LazyGroup]:
+    """A root command class that knows ``entries`` (by name) without importing them."""
+    return type("OmbudCommands", (LazyGroup,), {"lazy": {e.name: e for e in entries}})

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the one unit of work names every area's repositories (typing only)
     from ombud.accounts.ports import (
@@ -26,24 +25,6 @@ if TYPE_CHECKING:  # the one unit of work names every area's repositories (typin
 
 class Clock(Protocol):
     def __call__(self) -> datetime: ...
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page:
-    offset: int = 0
-    limit: int = 20
-
-
-@dataclass(frozen=True)
-class PageResult(Generic[T]):
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
-    exact: bool = True  # False when ``total`` is a lower bound (a capped count)
 
 
 class UnitOfWork(Protocol):

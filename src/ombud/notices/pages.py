@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from ombud.bootstrap import Container
@@ -65,11 +64,11 @@ def notice_qr(
 
 
 @router.get("/register/{system_id:int}/notice.pdf")
-async def notice_pdf(
+def notice_pdf(
     request: Request, system_id: int, c: ContainerDep, lang: LangQuery = None
 ) -> Response:
     chosen = _language(request, c, system_id, lang)
-    pdf = await run_in_threadpool(c.notices.notice_pdf, system_id, _page_url(c, system_id), chosen)
+    pdf = c.notices.notice_pdf(system_id, _page_url(c, system_id), chosen)
     return Response(
         pdf,
         media_type="application/pdf",

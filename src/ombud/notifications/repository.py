@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from ombud.kernel.module import RepositoryFactory
 from ombud.notifications.domain import MAX_ATTEMPTS, Mail, OutboxItem
 from ombud.notifications.tables import outbox
 
@@ -80,3 +81,9 @@ class SqlOutboxRepository:
         if pending_only:
             q = q.where(outbox.c.sent_at.is_(None))
         return [_item(r._mapping) for r in self.conn.execute(q)]
+
+
+# The unit of work's attributes this area provides (kernel/module.py: RepositoryFactory).
+REPOSITORIES: dict[str, RepositoryFactory] = {
+    "outbox": lambda conn, dialect: SqlOutboxRepository(conn),
+}

@@ -8,23 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ombud.accounts.access import org_ref
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Conflict, Invalid
 from ombud.kernel.safe_load import whole_number
-from ombud.kernel.service import org_ref
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
-from ombud.kernel.web.forms import (
-    QueryChoice,
-    RegisterFilter,
-    details_from_form,
-    filter_values,
-    query_enum,
-    required_choice,
-    text,
-)
+from ombud.kernel.web.forms import QueryChoice, SubmittedForm, query_enum, required_choice, text
 from ombud.kernel.web.templating import is_htmx, redirect, render
 from ombud.register.domain.lifecycle import INITIAL_STAGES, LifecycleStage
 from ombud.register.domain.systems import PublicationState, RiskLevel, SystemDetails
+from ombud.register.forms import RegisterFilter, details_from_form, filter_values
 
 router = APIRouter()
 
@@ -115,8 +108,9 @@ def _field_errors(exc: Invalid) -> dict[str, str]:
 
 
 @router.post("/systems/new", response_class=HTMLResponse)
-async def create_system(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    form = await request.form()
+def create_system(
+    request: Request, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
+) -> Response:
     values, details, errors = details_from_form(form)
     values["organisation_id"] = text(form, "organisation_id")
     values["lifecycle_stage"] = text(form, "lifecycle_stage") or LifecycleStage.PRE_DESIGN.value
@@ -192,10 +186,13 @@ def edit_system(
 
 
 @router.post("/systems/{system_id}/edit", response_class=HTMLResponse)
-async def update_system(
-    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+def update_system(
+    request: Request,
+    system_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     values, details, errors = details_from_form(form)
     revision_raw = text(form, "revision")
     revision = whole_number(revision_raw)
@@ -256,39 +253,51 @@ async def update_system(
 
 
 @router.post("/systems/{system_id}/transition")
-async def transition_system(
-    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+def transition_system(
+    request: Request,
+    system_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     target = required_choice(form, "to_stage", LifecycleStage)
     c.register.transition(principal, system_id, target, text(form, "reason"))
     return redirect(request, f"/systems/{system_id}", f"Moved to {target.label}.")
 
 
 @router.post("/systems/{system_id}/publication")
-async def publication(
-    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+def publication(
+    request: Request,
+    system_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     state = required_choice(form, "state", PublicationState)
     c.register.set_publication(principal, system_id, state)
     return redirect(request, f"/systems/{system_id}", f"Publication state: {state.value}.")
 
 
 @router.post("/systems/{system_id}/significant")
-async def flag_significant(
-    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+def flag_significant(
+    request: Request,
+    system_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     c.register.flag_significant(principal, system_id, text(form, "reason"))
     return redirect(request, f"/systems/{system_id}", "Recorded a significant modification.")
 
 
 @router.post("/systems/{system_id}/risk")
-async def classify_risk(
-    request: Request, system_id: int, c: ContainerDep, principal: PagePrincipal
+def classify_risk(
+    request: Request,
+    system_id: int,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     level = required_choice(form, "risk_level", RiskLevel)
     c.register.classify_risk(principal, system_id, level, text(form, "reason"))
     return redirect(request, f"/systems/{system_id}", f"Risk level set to {level.value}.")

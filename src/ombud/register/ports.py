@@ -6,15 +6,16 @@ wires them in. Services and domain never import an adapter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ombud.accounts.domain import (
     Organisation,
 )
-from ombud.kernel.ports import Page, PageResult
+from ombud.kernel.paging import Page, PageResult
+from ombud.kernel.ports import UnitOfWork
 from ombud.register.domain.lifecycle import LifecycleStage
 from ombud.register.domain.revisions import Revision, Transition
 from ombud.register.domain.systems import (
@@ -68,3 +69,9 @@ class SystemRepository(Protocol):
     def revisions(self, system_id: int) -> list[Revision]: ...
     def add_transition(self, transition: Transition) -> None: ...
     def transitions(self, system_id: int) -> list[Transition]: ...
+
+
+# What other areas give the register (their modules' gate_facts and kept_records):
+# the facts their gates read about a system, and the records that keep a draft.
+GateFacts = Callable[[UnitOfWork, AISystem, datetime], Mapping[str, Any]]
+KeptRecords = Callable[[UnitOfWork, int], Sequence[tuple[int, str, str]]]

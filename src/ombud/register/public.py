@@ -19,8 +19,8 @@ from ombud.kernel.documents.csv import SafeWriter
 from ombud.kernel.errors import NotFound
 from ombud.kernel.web.deps import ContainerDep
 from ombud.kernel.web.errors import error_body
-from ombud.kernel.web.forms import RegisterFilter, filter_values
 from ombud.kernel.web.templating import is_htmx, render
+from ombud.register.forms import RegisterFilter, filter_values
 from ombud.register.public_service import EXPORT_SCHEMA_VERSION, PUBLIC_FIELDS, public_record
 
 router = APIRouter()

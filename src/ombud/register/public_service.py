@@ -17,7 +17,7 @@ from typing import Any
 
 from ombud.accounts.domain import Organisation
 from ombud.kernel.errors import NotFound
-from ombud.kernel.ports import PageResult
+from ombud.kernel.paging import PageResult
 from ombud.kernel.service import Service, page_of
 from ombud.register.domain.systems import PublicationState
 from ombud.register.ports import SystemFilter, SystemListing

@@ -29,7 +29,8 @@ from ombud.accounts.tables import (
 )
 from ombud.kernel.access import OrganisationKind
 from ombud.kernel.db.queries import like_pattern
-from ombud.kernel.ports import Page, PageResult
+from ombud.kernel.module import RepositoryFactory
+from ombud.kernel.paging import Page, PageResult
 from ombud.register.domain.lifecycle import LifecycleStage
 from ombud.register.domain.revisions import Revision, Transition
 from ombud.register.domain.systems import (
@@ -345,3 +346,9 @@ class SqlSystemRepository:
                 )
             )
         return out
+
+
+# The unit of work's attributes this area provides (kernel/module.py: RepositoryFactory).
+REPOSITORIES: dict[str, RepositoryFactory] = {
+    "systems": lambda conn, dialect: SqlSystemRepository(conn, dialect),
+}

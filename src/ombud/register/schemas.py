@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from ombud.kernel.access import OrganisationKind
-from ombud.kernel.ports import PageResult
+from ombud.kernel.paging import PageResult
 from ombud.kernel.safe_load import ID_MAX
 from ombud.kernel.web.schemas import DomainOut, PageOut, RecordId, RequestModel, UtcDateTime
 from ombud.register.domain.lifecycle import LifecycleStage

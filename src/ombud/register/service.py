@@ -6,34 +6,27 @@ transaction. Role checks happen here, on every call (domain/access.py POLICY).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ombud.accounts.access import authorize, get_org, org_ref
 from ombud.accounts.domain import Organisation
-from ombud.assessments.domain import RedLineDecisionKind, current_templates
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import Conflict, FieldProblem, Invalid
 from ombud.kernel.ledger.domain import LedgerAction
-from ombud.kernel.ports import Clock, PageResult, UnitOfWork, UnitOfWorkFactory
-from ombud.kernel.service import (
-    Service,
-    authorize,
-    get_org,
-    org_ref,
-    page_of,
-    readable_system,
-    utcnow,
-)
+from ombud.kernel.paging import PageResult
+from ombud.kernel.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from ombud.kernel.service import Service, page_of, utcnow
+from ombud.register.access import readable_system
+from ombud.register.domain.events import SystemChangedMaterially
+from ombud.register.domain.gates import GateContext, GateFailure, GateRegistry, default_gates
 from ombud.register.domain.lifecycle import (
     INITIAL_STAGES,
     LIVE_STAGES,
-    GateContext,
-    GateFailure,
-    GateRegistry,
     LifecycleStage,
     allowed_targets,
-    default_gates,
 )
 from ombud.register.domain.lifecycle import (
     is_allowed as transition_allowed,
@@ -48,7 +41,7 @@ from ombud.register.domain.systems import (
     is_significant,
     validate_details,
 )
-from ombud.register.ports import NewSystem, SystemFilter, SystemListing
+from ombud.register.ports import GateFacts, KeptRecords, NewSystem, SystemFilter, SystemListing
 
 REASON_MAX = 2000
 
@@ -114,9 +107,14 @@ class RegisterService(Service):
         uow_factory: UnitOfWorkFactory,
         gates: GateRegistry | None = None,
         clock: Clock = utcnow,
+        gate_facts: Sequence[GateFacts] = (),
+        kept_records: Sequence[KeptRecords] = (),
     ) -> None:
         super().__init__(uow_factory, clock)
         self.gates = gates if gates is not None else default_gates()
+        # Registered by the areas whose records the gates read, or that keep a draft.
+        self.gate_facts = tuple(gate_facts)
+        self.kept_records = tuple(kept_records)
 
     # -- reading ------------------------------------------------------------
 
@@ -128,24 +126,13 @@ class RegisterService(Service):
         return readable_system(uow, actor, system_id, lock)
 
     def gate_context(self, uow: UnitOfWork, system: AISystem) -> GateContext:
-        """Facts the gates read: current signed assessments and red-line decisions in force."""
+        """Facts the gates read, from the areas that registered gate facts (e.g. current
+        signed assessments and red-line decisions in force)."""
         now = self.clock()
-        current = current_templates(uow.assessments.for_system(system.id), now)
-        blocks = tuple(
-            f"A red-line {d.kind.value.replace('_', ' ')} decided by {d.decided_by} is in force"
-            + (f" until {d.until:%Y-%m-%d}" if d.until else "")
-            + f": {d.reason}"
-            for d in uow.assessments.decisions(system.id)
-            if d.kind is RedLineDecisionKind.BAN
-            or (d.kind is RedLineDecisionKind.MORATORIUM and (d.until is None or d.until > now))
-        )
-        return GateContext(
-            facts={
-                "system_id": system.id,
-                "current_assessments": current,
-                "red_line_blocks": blocks,
-            }
-        )
+        facts: dict[str, Any] = {"system_id": system.id}
+        for provide in self.gate_facts:
+            facts.update(provide(uow, system, now))
+        return GateContext(facts=facts)
 
     def get(self, actor: Principal, system_id: int) -> SystemView:
         with self.uow_factory(readonly=True) as uow:
@@ -418,7 +405,7 @@ class RegisterService(Service):
     ) -> None:
         """coe-fc:16.2.g: a significant modification makes signed assessments stale."""
         why = f"Significant modification of the system (revision {system.revision}): {reason}"
-        self._make_stale(uow, actor, system.id, org.id, why, now)
+        self._publish(uow, SystemChangedMaterially(actor, system.id, org.id, why, now))
 
     def transition(
         self, actor: Principal, system_id: int, target: LifecycleStage, reason: str
@@ -543,7 +530,7 @@ class RegisterService(Service):
                     "A system that has been published cannot be deleted: archive it instead, "
                     "so the public record of it stays accountable."
                 )
-            blockers = _kept_records(uow, system.id)
+            blockers = _kept_records(uow, system.id, self.kept_records)
             if blockers:
                 raise Conflict(
                     f"This draft has {blockers}; they stay on record as evidence of what was "
@@ -558,18 +545,12 @@ class RegisterService(Service):
             uow.commit()
 
 
-def _kept_records(uow: UnitOfWork, system_id: int) -> str:
+def _kept_records(uow: UnitOfWork, system_id: int, kept: Sequence[KeptRecords]) -> str:
     """The records that refer to a system and are kept (each table refers to it with
     ON DELETE RESTRICT), as words: "1 assessment and 2 incidents"; empty if none.
-    Cases need no check: they are only taken about published systems, which are
-    never deleted."""
-    found = [
-        (len(uow.assessments.for_system(system_id)), "assessment", "assessments"),
-        (len(uow.assessments.decisions(system_id)), "red-line decision", "red-line decisions"),
-        (len(uow.incidents.for_system(system_id)), "incident", "incidents"),
-        (len(uow.audit_runs.for_system(system_id)), "audit run", "audit runs"),
-        (len(uow.findings.for_system(system_id)), "finding", "findings"),
-    ]
+    Each area that keeps such records registered how to count them. Cases need no
+    check: they are only taken about published systems, which are never deleted."""
+    found = [item for count in kept for item in count(uow, system_id)]
     words = [f"{n} {one if n == 1 else many}" for n, one, many in found if n]
     if len(words) < 2:
         return "".join(words)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ombud.kernel.access import OrganisationRef
+from ombud.kernel.access import OrganisationRef, Principal
+from ombud.kernel.errors import Conflict, Forbidden, Invalid
 from ombud.kernel.files import IMAGE_AND_DOCUMENT_TYPES, Upload, check_file
 
 DESCRIPTION_MAX = 10_000
@@ -97,6 +98,31 @@ DEADLINES: dict[CaseState, timedelta] = {
 }
 
 
+def deadline_after(state: CaseState, now: datetime) -> datetime | None:
+    """When a case that enters ``state`` at ``now`` is due; None where nothing more is
+    owed to the person (decided, closed)."""
+    step = DEADLINES.get(state)
+    return now + step if step is not None else None
+
+
+def validate_move(target: CaseState, message: str, outcome: str) -> dict[str, str]:
+    """What is wrong with the words that go with a move, as {field: message}; empty when
+    they are fine. A decision carries its reasons, sent to the person (coe-fc:14.2.b)."""
+    if target is CaseState.DECIDED and not outcome.strip():
+        return {"outcome": "A decision needs its reasons."}
+    if len(message.strip()) > MESSAGE_MAX or len(outcome.strip()) > MESSAGE_MAX:
+        return {"message": f"At most {MESSAGE_MAX} characters."}
+    return {}
+
+
+@dataclass(frozen=True)
+class CaseMove:
+    """A change of a case's state, as the ledger keeps it (before and after)."""
+
+    before: CaseState
+    after: CaseState
+
+
 @dataclass(frozen=True)
 class PublicReport:
     """What a member of the public sends: minimal, most of it optional."""
@@ -132,7 +158,40 @@ class Case:
     outcome: str = ""
     escalated_at: datetime | None = None
 
+    # The case's rules live here; services load a case, call one of these, save it.
+    # Every change of state goes through ``_enter``, which asks CASE_TRANSITIONS.
+
+    @classmethod
+    def received(
+        cls,
+        report: PublicReport,
+        organisation_id: int,
+        tracking_code: str,
+        key_hash: str,
+        now: datetime,
+    ) -> Case:
+        """A new case from a person's report, received at ``now`` with its first
+        deadline running (coe-fc:14.2.c); ``key_hash`` is the hash of the follow key."""
+        return cls(
+            id=0,
+            system_id=report.system_id,
+            organisation_id=organisation_id,
+            kind=report.kind,
+            category=report.category,
+            description=report.description.strip(),
+            contact=report.contact.strip(),
+            decision_reference=report.decision_reference.strip(),
+            removal_requested=report.removal_requested,
+            state=CaseState.RECEIVED,
+            tracking_code=tracking_code,
+            secret_hash=key_hash,
+            created_at=now,
+            updated_at=now,
+            deadline=deadline_after(CaseState.RECEIVED, now),
+        )
+
     def overdue(self, now: datetime) -> bool:
+        """Past its deadline (a state without a deadline is never overdue)."""
         return self.deadline is not None and now > self.deadline
 
     @property
@@ -140,6 +199,134 @@ class Case:
         """Once escalated, the bodies with jurisdiction over the organisation take part in
         the case for good, whatever state it is in later (coe-fc:14.2.c, coe-fc:26)."""
         return self.escalated_at is not None
+
+    @property
+    def next_states(self) -> list[CaseState]:
+        """Where the case may go from its state, in a stable order."""
+        return sorted(CASE_TRANSITIONS[self.state])
+
+    def may_become(self, target: CaseState) -> bool:
+        """Whether the transition table allows the move from the case's state."""
+        return target in CASE_TRANSITIONS[self.state]
+
+    def why_not_decide(self, actor: Principal) -> str | None:
+        """Why ``actor`` may not decide this case, or None if they may (their role is
+        the access policy's business, not the case's)."""
+        if self.kind is not CaseKind.HUMAN_REVIEW:
+            return None
+        if self.assigned_to not in (None, actor.user_id):
+            return "This human review is assigned to another reviewer; only they decide it."
+        # unga-78-265:op6.k — human review by someone other than the original decider
+        if self.original_decider.lower() == actor.email.lower():
+            return (
+                "A human review is decided by someone who had no part in the original "
+                "decision (unga-78-265:op6.k)."
+            )
+        return None
+
+    def why_not_escalate(self, now: datetime) -> str | None:
+        """Why the person may not escalate the case themselves now, or None if they may:
+        only once the organisation has let its deadline pass (coe-fc:14.2.c), and only
+        where the transition table allows escalation."""
+        if not self.overdue(now):
+            return "The case is not overdue: the organisation still has time to answer."
+        if not self.may_become(CaseState.ESCALATED):
+            return f"The case is {self.state.value}."
+        return None
+
+    def may_escalate(self, now: datetime) -> bool:
+        """Whether the person may escalate the case now (see ``why_not_escalate``)."""
+        return self.why_not_escalate(now) is None
+
+    def move(
+        self, target: CaseState, actor: Principal, now: datetime, outcome: str = ""
+    ) -> CaseMove:
+        """A handler moves the case to ``target``. Invalid if the table does not allow it
+        or a decision comes without reasons (coe-fc:14.2.b); Forbidden if ``actor`` may
+        not decide it (``why_not_decide``). Whoever first moves an unassigned case takes it."""
+        outcome = outcome.strip()
+        problems = validate_move(target, "", outcome)
+        if problems:
+            raise Invalid.from_fields(problems)
+        self._check_allowed(target)
+        if target is CaseState.DECIDED and (refusal := self.why_not_decide(actor)):
+            raise Forbidden(refusal)
+        change = self._enter(target, now)
+        if outcome:
+            self.outcome = outcome
+        if self.assigned_to is None:
+            self.assigned_to = actor.user_id
+        return change
+
+    def escalate_overdue(self, now: datetime) -> CaseMove:
+        """The person escalates a case left past its deadline to the oversight body with
+        jurisdiction (coe-fc:14.2.c); Conflict if they may not (``why_not_escalate``)."""
+        refusal = self.why_not_escalate(now)
+        if refusal:
+            raise Conflict(refusal)
+        return self._enter(CaseState.ESCALATED, now)
+
+    def add_information(self, now: datetime) -> CaseMove | None:
+        """The person added information: a closed case takes no more (Conflict); one
+        waiting for information goes back under review, its deadline starting again."""
+        if self.state is CaseState.CLOSED:
+            raise Conflict("This case is closed.")
+        if self.state is CaseState.NEED_INFO:
+            return self._enter(CaseState.UNDER_REVIEW, now)
+        self.updated_at = now
+        return None
+
+    def assign(
+        self, reviewer_id: int, reviewer_email: str, original_decider: str, now: datetime
+    ) -> None:
+        """Give the case to a reviewer (the service checks they handle the organisation's
+        cases). A human review names who took the original decision, and the reviewer
+        must be someone else (unga-78-265:op6.k, coe-fc:15)."""
+        reviewer_email = reviewer_email.strip().lower()
+        original_decider = original_decider.strip().lower()
+        if self.kind is CaseKind.HUMAN_REVIEW:
+            if not original_decider:
+                raise Invalid.from_fields(
+                    {
+                        "original_decider": "Name who took the decision "
+                        "under review: the reviewer must be someone else."
+                    }
+                )
+            if original_decider == reviewer_email:
+                raise Invalid.from_fields(
+                    {
+                        "reviewer": "The reviewer took part in the "
+                        "original decision; choose someone else."
+                    }
+                )
+        self.assigned_to = reviewer_id
+        self.original_decider = original_decider
+        self.updated_at = now
+
+    def touch(self, now: datetime) -> None:
+        """Something was added to the case (a note, a message): its state stays."""
+        self.updated_at = now
+
+    def _check_allowed(self, target: CaseState) -> None:
+        if not self.may_become(target):
+            allowed = ", ".join(self.next_states) or "none"
+            raise Invalid.from_fields(
+                {
+                    "state": f"A {self.state.value} case cannot become {target.value} "
+                    f"(allowed: {allowed})."
+                }
+            )
+
+    def _enter(self, target: CaseState, now: datetime) -> CaseMove:
+        """The one place a case changes state: checked against CASE_TRANSITIONS."""
+        self._check_allowed(target)
+        change = CaseMove(self.state, target)
+        self.state = target
+        if target is CaseState.ESCALATED and self.escalated_at is None:
+            self.escalated_at = now
+        self.updated_at = now
+        self.deadline = deadline_after(target, now)
+        return change
 
 
 @dataclass(frozen=True)
@@ -269,7 +456,8 @@ def public_status(
         "received_at": case.created_at.isoformat() + "Z",
         "updated_at": case.updated_at.isoformat() + "Z",
         "outcome": case.outcome or None,
-        "overdue": case.overdue(now) and case.state not in (CaseState.CLOSED, CaseState.ESCALATED),
+        # "Overdue" to the person means they may now escalate it themselves.
+        "overdue": case.may_escalate(now),
         "escalated": case.escalated_at is not None,
         "messages": [
             {

@@ -6,7 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ombud.kernel.web.deps import ContainerDep, PagePrincipal
-from ombud.kernel.web.forms import QueryChoice, query_enum, required_choice, text
+from ombud.kernel.web.forms import (
+    QueryChoice,
+    SubmittedForm,
+    query_enum,
+    required_choice,
+    text,
+)
 from ombud.kernel.web.security import content_disposition
 from ombud.kernel.web.templating import redirect, render
 from ombud.remedies.domain import CaseState
@@ -37,10 +43,9 @@ def oversight_queue(request: Request, c: ContainerDep, principal: PagePrincipal)
 
 
 @router.post("/cases/{case_id}/assign")
-async def assign(
-    request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal
+def assign(
+    request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
 ) -> Response:
-    form = await request.form()
     c.remedies.assign(principal, case_id, text(form, "reviewer"), text(form, "original_decider"))
     return redirect(request, f"/cases/{case_id}", "Assigned.")
 
@@ -56,20 +61,18 @@ def show(request: Request, case_id: int, c: ContainerDep, principal: PagePrincip
 
 
 @router.post("/cases/{case_id}/state")
-async def move(
-    request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal
+def move(
+    request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
 ) -> Response:
-    form = await request.form()
     target = required_choice(form, "state", CaseState)
     c.remedies.move(principal, case_id, target, text(form, "message"), text(form, "outcome"))
     return redirect(request, f"/cases/{case_id}", f"Case moved to {target.value}.")
 
 
 @router.post("/cases/{case_id}/notes")
-async def note(
-    request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal
+def note(
+    request: Request, case_id: int, c: ContainerDep, principal: PagePrincipal, form: SubmittedForm
 ) -> Response:
-    form = await request.form()
     c.remedies.note(principal, case_id, text(form, "text"), "to_reporter" not in form)
     return redirect(request, f"/cases/{case_id}", "Added.")
 

@@ -8,14 +8,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from ombud.bootstrap import Container
 from ombud.kernel.errors import Invalid, NotFound
 from ombud.kernel.files import Upload, clean_name, describe_types
 from ombud.kernel.web.deps import ContainerDep, client_address
 from ombud.kernel.web.errors import error_body
-from ombud.kernel.web.forms import required_choice, text
+from ombud.kernel.web.forms import (
+    SubmittedForm,
+    chosen_files,
+    file_content,
+    required_choice,
+    text,
+)
 from ombud.kernel.web.security import FORM_TOKEN_FIELD, form_token, form_token_problem
 from ombud.kernel.web.templating import redirect, render
 from ombud.register.domain.systems import AISystem
@@ -52,13 +58,12 @@ def _report_page(
     )
 
 
-async def uploads_of(form: FormData) -> list[Upload]:
+def uploads_of(form: FormData) -> list[Upload]:
     """The files chosen in a form's 'attachments' field (empty file inputs ignored)."""
-    found = []
-    for item in form.getlist("attachments"):
-        if isinstance(item, UploadFile) and item.filename:
-            found.append(Upload(clean_name(item.filename), await item.read()))
-    return found
+    return [
+        Upload(clean_name(f.filename or ""), file_content(f))
+        for f in chosen_files(form, "attachments")
+    ]
 
 
 def check_form(request: Request, c: Container, form: FormData) -> None:
@@ -82,12 +87,13 @@ def report_form(request: Request, system_id: int, c: ContainerDep) -> Response:
 
 
 @router.post("/register/{system_id:int}/report", response_class=HTMLResponse)
-async def submit_report(request: Request, system_id: int, c: ContainerDep) -> Response:
+def submit_report(
+    request: Request, system_id: int, c: ContainerDep, form: SubmittedForm
+) -> Response:
     request.app.state.rate_limits.hit(
         c.settings.public_rate_limit, "public-intake", client_address(request)
     )
     listing = c.public_register.get(system_id)
-    form = await request.form()
     values: dict[str, str | bool] = {
         k: text(form, k)
         for k in ("kind", "category", "description", "contact", "decision_reference")
@@ -106,7 +112,7 @@ async def submit_report(request: Request, system_id: int, c: ContainerDep) -> Re
                 text(form, "decision_reference"),
                 removal,
             ),
-            await uploads_of(form),
+            uploads_of(form),
         )
     except Invalid as exc:
         errors = exc.field_messages()
@@ -172,13 +178,14 @@ def escalate(request: Request, code: str, key: str, c: ContainerDep) -> Response
 
 
 @router.post("/follow/{code}/{key}")
-async def add_information(request: Request, code: str, key: str, c: ContainerDep) -> Response:
+def add_information(
+    request: Request, code: str, key: str, c: ContainerDep, form: SubmittedForm
+) -> Response:
     request.app.state.rate_limits.hit(
         c.settings.public_rate_limit, "public-intake", client_address(request)
     )
-    form = await request.form()
     try:
-        c.remedies.add_information(code[:20], key[:100], text(form, "text"), await uploads_of(form))
+        c.remedies.add_information(code[:20], key[:100], text(form, "text"), uploads_of(form))
     except Invalid as exc:
         errors = exc.field_messages()
         if "attachments" in errors:

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ombud.kernel.files import Upload
+from ombud.kernel.module import RepositoryFactory
 from ombud.remedies.domain import (
     Case,
     CaseAttachment,
@@ -201,3 +202,9 @@ class SqlCaseRepository:
             return None
         meta = {k: v for k, v in row._mapping.items() if k != "data"}
         return CaseAttachment(**meta), bytes(row._mapping["data"])
+
+
+# The unit of work's attributes this area provides (kernel/module.py: RepositoryFactory).
+REPOSITORIES: dict[str, RepositoryFactory] = {
+    "cases": lambda conn, dialect: SqlCaseRepository(conn),
+}

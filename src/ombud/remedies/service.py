@@ -13,25 +13,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ombud.accounts.access import get_org, org_ref
 from ombud.accounts.domain import Organisation
 from ombud.kernel.access import Action, OrganisationRef, Principal, acting_for, is_allowed
 from ombud.kernel.db.group_commit import GroupCommit
 from ombud.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from ombud.kernel.files import Upload, check_file
 from ombud.kernel.ledger.domain import LedgerAction
-from ombud.kernel.ports import Clock, PageResult, UnitOfWork, UnitOfWorkFactory
-from ombud.kernel.service import Service, get_org, org_ref, page_of, utcnow
+from ombud.kernel.paging import PageResult
+from ombud.kernel.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from ombud.kernel.service import Service, page_of, utcnow
 from ombud.notifications.domain import Mail
 from ombud.register.domain.systems import PublicationState
 from ombud.remedies.domain import (
     ATTACHMENT_TYPES,
-    CASE_TRANSITIONS,
-    DEADLINES,
     MESSAGE_MAX,
     AttachmentLimits,
     Case,
     CaseAttachment,
-    CaseKind,
     CaseMessage,
     CaseState,
     PublicReport,
@@ -42,6 +41,7 @@ from ombud.remedies.domain import (
     secret_hash,
     secret_matches,
     sender_name,
+    validate_move,
     validate_report,
 )
 from ombud.remedies.mail import to_handlers, to_reporter_changed, to_reporter_received
@@ -159,6 +159,7 @@ class RemediesService(Service):
         types = self._check_uploads(uploads)
         now = self.clock()
         secret = new_secret()
+        key_hash = secret_hash(secret)
         # Reads first, in their own transaction: on SQLite the write transaction below
         # holds the database's only write lock, so it does nothing but write. A system
         # once published can no longer be deleted (register.delete), so it stays there;
@@ -177,22 +178,8 @@ class RemediesService(Service):
             case = None
             while case is None:  # a tracking code already taken (1 in 31^9): draw again
                 case = uow.cases.add(
-                    Case(
-                        id=0,
-                        system_id=system.id,
-                        organisation_id=system.organisation_id,
-                        kind=report.kind,
-                        category=report.category,
-                        description=report.description.strip(),
-                        contact=report.contact.strip(),
-                        decision_reference=report.decision_reference.strip(),
-                        removal_requested=report.removal_requested,
-                        state=CaseState.RECEIVED,
-                        tracking_code=new_tracking_code(),
-                        secret_hash=secret_hash(secret),
-                        created_at=now,
-                        updated_at=now,
-                        deadline=now + DEADLINES[CaseState.RECEIVED],
+                    Case.received(
+                        report, system.organisation_id, new_tracking_code(), key_hash, now
                     )
                 )
             files = self._attach(uow, case, uploads, types, now)
@@ -253,16 +240,11 @@ class RemediesService(Service):
         with self.uow_factory() as uow:
             locked = uow.cases.get(case.id, for_update=True)
             assert locked is not None
-            if locked.state is CaseState.CLOSED:
-                raise Conflict("This case is closed.")
+            locked.add_information(now)  # refused on a closed case; nothing is saved then
             types = self._check_uploads(uploads, len(uow.cases.attachments(case.id)))
             files = self._attach(uow, locked, uploads, types, now)
             if text:
                 uow.cases.add_message(CaseMessage(case.id, now, REPORTER, text, False))
-            if locked.state is CaseState.NEED_INFO:
-                locked.state = CaseState.UNDER_REVIEW
-                locked.deadline = now + DEADLINES[CaseState.UNDER_REVIEW]
-            locked.updated_at = now
             uow.cases.save(locked)
             self._record(
                 uow,
@@ -322,7 +304,7 @@ class RemediesService(Service):
                 system.details.name if system else "",
                 messages,
                 case.overdue(self.clock()),
-                sorted(CASE_TRANSITIONS[case.state]),
+                case.next_states,
                 uow.cases.attachments(case.id),
                 {
                     a.value: is_allowed(actor, a, ref, overseers)
@@ -387,48 +369,14 @@ class RemediesService(Service):
         """Move a case through its states; a decision needs a reasoned outcome, which is
         sent to the person (coe-fc:14.2.b, unga-78-265:op6.k)."""
         message, outcome = message.strip(), outcome.strip()
-        if target is CaseState.DECIDED and not outcome:
-            raise Invalid.from_fields({"outcome": "A decision needs its reasons."})
-        if len(message) > MESSAGE_MAX or len(outcome) > MESSAGE_MAX:
-            raise Invalid.from_fields({"message": f"At most {MESSAGE_MAX} characters."})
+        # Checked before the transaction too: words that cannot go out wait for no lock.
+        problems = validate_move(target, message, outcome)
+        if problems:
+            raise Invalid.from_fields(problems)
         now = self.clock()
         with self.uow_factory() as uow:
             case, org, acting = self._case_for(uow, actor, case_id, Action.CASE_HANDLE, lock=True)
-            if target not in CASE_TRANSITIONS[case.state]:
-                allowed = ", ".join(sorted(CASE_TRANSITIONS[case.state])) or "none"
-                raise Invalid.from_fields(
-                    {
-                        "state": f"A {case.state.value} case cannot become {target.value} "
-                        f"(allowed: {allowed})."
-                    }
-                )
-            if (
-                target is CaseState.DECIDED
-                and case.kind is CaseKind.HUMAN_REVIEW
-                and case.assigned_to not in (None, actor.user_id)
-            ):
-                raise Forbidden(
-                    "This human review is assigned to another reviewer; only they decide it."
-                )
-            if (
-                target is CaseState.DECIDED
-                and case.kind is CaseKind.HUMAN_REVIEW
-                and case.original_decider.lower() == actor.email.lower()
-            ):
-                raise Forbidden(
-                    "A human review is decided by someone who had no part in the original "
-                    "decision (unga-78-265:op6.k)."
-                )
-            before = case.state
-            case.state = target
-            if target is CaseState.ESCALATED and case.escalated_at is None:
-                case.escalated_at = now
-            case.updated_at = now
-            case.deadline = now + DEADLINES[target] if target in DEADLINES else None
-            if outcome:
-                case.outcome = outcome
-            if case.assigned_to is None:
-                case.assigned_to = actor.user_id
+            change = case.move(target, actor, now, outcome)
             uow.cases.save(case)
             if message or outcome:
                 uow.cases.add_message(
@@ -441,8 +389,8 @@ class RemediesService(Service):
                 "case",
                 case.id,
                 org.id,
-                before={"state": before.value},
-                after={"state": target.value},
+                before={"state": change.before.value},
+                after={"state": change.after.value},
             )
             mails = to_reporter_changed(
                 case, self._system_name(uow, case), self.base_url, message, sender_name(acting)
@@ -478,24 +426,7 @@ class RemediesService(Service):
                 raise Invalid.from_fields(
                     {"reviewer": f"{reviewer_email} does not handle cases of {org.name}."}
                 )
-            if case.kind is CaseKind.HUMAN_REVIEW:
-                if not original_decider:
-                    raise Invalid.from_fields(
-                        {
-                            "original_decider": "Name who took the decision "
-                            "under review: the reviewer must be someone else."
-                        }
-                    )
-                if original_decider == reviewer_email:
-                    raise Invalid.from_fields(
-                        {
-                            "reviewer": "The reviewer took part in the "
-                            "original decision; choose someone else."
-                        }
-                    )
-            case.assigned_to = found[0].id
-            case.original_decider = original_decider
-            case.updated_at = now
+            case.assign(found[0].id, reviewer_email, original_decider, now)
             uow.cases.save(case)
             self._record(
                 uow,
@@ -518,17 +449,14 @@ class RemediesService(Service):
         oversight body with jurisdiction (coe-fc:14.2.c)."""
         case = self._public_case(tracking_code, secret)
         now = self.clock()
-        if not case.overdue(now):
-            raise Conflict("The case is not overdue: the organisation still has time to answer.")
+        # Asked first without the write lock (a public form), then again under it.
+        refusal = case.why_not_escalate(now)
+        if refusal:
+            raise Conflict(refusal)
         with self.uow_factory() as uow:
             locked = uow.cases.get(case.id, for_update=True)
             assert locked is not None
-            if locked.state in (CaseState.CLOSED, CaseState.ESCALATED):
-                raise Conflict(f"The case is {locked.state.value}.")
-            locked.state = CaseState.ESCALATED
-            locked.escalated_at = locked.escalated_at or now
-            locked.deadline = now + DEADLINES[CaseState.ESCALATED]
-            locked.updated_at = now
+            locked.escalate_overdue(now)
             uow.cases.save(locked)
             self._record(
                 uow,
@@ -590,7 +518,7 @@ class RemediesService(Service):
         with self.uow_factory() as uow:
             case, org, acting = self._case_for(uow, actor, case_id, Action.CASE_WRITE, lock=True)
             uow.cases.add_message(CaseMessage(case.id, now, actor.label, text, internal, acting.id))
-            case.updated_at = now
+            case.touch(now)
             uow.cases.save(case)
             self._record(
                 uow,

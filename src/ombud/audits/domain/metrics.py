@@ -56,6 +56,9 @@ ALL_CELLS = (Cell.TP, Cell.FP, Cell.FN, Cell.TN)
 
 
 class Metric(enum.StrEnum):
+    """The metrics of a group, by the names they have everywhere: the JSON document's
+    fields, alert rules, the CLI's and the web's tables, the plots' addresses."""
+
     BASE_RATE = "base_rate"
     SELECTION_RATE = "selection_rate"
     TPR = "tpr"
@@ -76,7 +79,13 @@ class Metric(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What a reader calls it: "false positive rate"."""
         return _LABELS[self]
+
+    @property
+    def short(self) -> str:
+        """A column heading where space is short: "FPR"."""
+        return _SHORT[self]
 
 
 _DEFINITIONS: dict[Metric, tuple[tuple[Cell, ...], tuple[Cell, ...]]] = {
@@ -102,6 +111,30 @@ _LABELS = {
     Metric.ACCURACY: "accuracy",
 }
 
+_SHORT = {
+    Metric.BASE_RATE: "base",
+    Metric.SELECTION_RATE: "selected",
+    Metric.TPR: "TPR",
+    Metric.FPR: "FPR",
+    Metric.FNR: "FNR",
+    Metric.TNR: "TNR",
+    Metric.PPV: "PPV",
+    Metric.NPV: "NPV",
+    Metric.ACCURACY: "accuracy",
+}
+# The rates a table of groups shows (the HTML report, the web page).
+TABLE_METRICS = (
+    Metric.BASE_RATE,
+    Metric.SELECTION_RATE,
+    Metric.TPR,
+    Metric.FPR,
+    Metric.PPV,
+    Metric.NPV,
+    Metric.ACCURACY,
+)
+# The rates drawn per group with their intervals, and shown over time.
+CHART_METRICS = (Metric.SELECTION_RATE, Metric.TPR, Metric.FPR)
+
 
 class Criterion(enum.StrEnum):
     """Group fairness criteria, each a statement about equal metrics across groups."""
@@ -122,6 +155,8 @@ _CRITERIA: dict[Criterion, tuple[Metric, ...]] = {
     Criterion.EQUAL_OPPORTUNITY: (Metric.TPR,),
     Criterion.PREDICTIVE_PARITY: (Metric.PPV,),
 }
+# The rates compared with the reference group: one per criterion (coe-fc:10), and the
+# ones alert rules can watch.
 DISPARITY_METRICS = (Metric.SELECTION_RATE, Metric.TPR, Metric.FPR, Metric.PPV)
 
 

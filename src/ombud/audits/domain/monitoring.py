@@ -11,29 +11,51 @@ within each window, every group with its attribute's reference group.
 
 from __future__ import annotations
 
+import enum
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ombud.audits.domain.metrics import WINDOW
+from ombud.audits.domain.metrics import (
+    CHART_METRICS,
+    DISPARITY_METRICS,
+    MISSING,
+    WINDOW,
+    Confusion,
+    Criterion,
+    Metric,
+)
 
-METRICS = ("selection_rate", "tpr", "fpr", "ppv")
-MISSING = "(missing)"
-ALIASES = {
-    "selection_rate": "selection_rate",
-    "selection rate": "selection_rate",
-    "demographic parity": "selection_rate",
-    "demographic_parity": "selection_rate",
-    "tpr": "tpr",
-    "equal opportunity": "tpr",
-    "equal_opportunity": "tpr",
-    "fpr": "fpr",
-    "ppv": "ppv",
-    "predictive parity": "ppv",
-    "predictive_parity": "ppv",
-}
+# What a rule can watch, and what every window reports: the rates compared with the
+# reference group.
+MONITORED = DISPARITY_METRICS
+
+
+class Comparison(enum.StrEnum):
+    """How a group is compared with its reference group in a window."""
+
+    RATIO = "ratio"
+    DIFFERENCE = "difference"
+
+
+def _aliases() -> dict[str, Metric]:
+    """How a rule may name a metric: its name ("selection_rate", "selection rate"), what
+    it is called ("false positive rate"), its short name ("FPR"), or the criterion that
+    compares it alone ("demographic parity")."""
+    found: dict[str, Metric] = {}
+    for m in MONITORED:
+        for name in (m.value, m.value.replace("_", " "), m.label, m.short):
+            found[name.lower()] = m
+    for c in Criterion:
+        if len(c.metrics) == 1 and c.metrics[0] in MONITORED:
+            found[c.value] = found[c.value.replace("_", " ")] = c.metrics[0]
+    return found
+
+
+ALIASES = _aliases()
+_KNOWN = "selection rate, TPR, FPR, PPV"
 _NUM = r"-?\d+(?:\.\d+)?"
 _RULE = re.compile(
     rf"^\s*(?P<metric>[a-z_ ]+?)\s+(?P<kind>ratio|difference)\s+"
@@ -50,8 +72,8 @@ class RuleError(ValueError):
 @dataclass(frozen=True)
 class AlertRule:
     text: str
-    metric: str
-    kind: str  # ratio or difference
+    metric: Metric
+    kind: Comparison
     low: float | None  # breach below this
     high: float | None  # breach above this
 
@@ -72,10 +94,7 @@ def parse_rule(text: str) -> AlertRule:
             raise RuleError("An alert rule is empty.")
         words = " ".join(head)
         if not any(words.startswith(a) for a in ALIASES):
-            raise RuleError(
-                f"Alert rule {text.strip()!r}: unknown metric; use one of "
-                "selection rate, TPR, FPR, PPV."
-            )
+            raise RuleError(f"Alert rule {text.strip()!r}: unknown metric; use one of {_KNOWN}.")
         if " ratio " not in f" {words} " and " difference " not in f" {words} ":
             raise RuleError(f"Alert rule {text.strip()!r}: say 'ratio' or 'difference'.")
         raise RuleError(
@@ -85,8 +104,7 @@ def parse_rule(text: str) -> AlertRule:
     metric = ALIASES.get(" ".join(match["metric"].lower().split()))
     if metric is None:
         raise RuleError(
-            f"Alert rule {text.strip()!r}: unknown metric {match['metric']!r}; use one of "
-            "selection rate, TPR, FPR, PPV."
+            f"Alert rule {text.strip()!r}: unknown metric {match['metric']!r}; use one of {_KNOWN}."
         )
     if match["lo"] is not None:
         low, high = float(match["lo"]), float(match["hi"])
@@ -96,20 +114,25 @@ def parse_rule(text: str) -> AlertRule:
         low, high = float(match["x"]), None
     else:
         low, high = None, float(match["x"])
-    return AlertRule(" ".join(text.split()), metric, match["kind"].lower(), low, high)
+    kind = Comparison(match["kind"].lower())
+    return AlertRule(" ".join(text.split()), metric, kind, low, high)
 
 
-def _rate(confusion: Mapping[str, int] | None, metric: str) -> float | None:
+def rule_problem(texts: Iterable[str]) -> str | None:
+    """What is wrong with alert rules, in the words of the first broken one; else None."""
+    try:
+        for text in texts:
+            parse_rule(text)
+    except RuleError as exc:
+        return str(exc)
+    return None
+
+
+def _rate(confusion: Mapping[str, int] | None, metric: Metric) -> float | None:
+    """A metric of a group of the JSON document, from its confusion counts."""
     if not confusion:
         return None
-    tp, fp, fn, tn = (confusion[k] for k in ("tp", "fp", "fn", "tn"))
-    num, den = {
-        "selection_rate": (tp + fp, tp + fp + fn + tn),
-        "tpr": (tp, tp + fn),
-        "fpr": (fp, fp + tn),
-        "ppv": (tp, tp + fp),
-    }[metric]
-    return num / den if den else None
+    return Confusion(**{k: confusion[k] for k in ("tp", "fp", "fn", "tn")}).rate(metric)
 
 
 def _window_key(label: str) -> tuple[int, str]:
@@ -144,7 +167,7 @@ def split_windows(doc: dict[str, Any], window: str, time_column: str) -> dict[st
             "value": value,
             "count": g["count"],
             "suppressed": g["suppressed"],
-            "metrics": {m: _rate(g.get("confusion"), m) for m in METRICS},
+            "metrics": {m.value: _rate(g.get("confusion"), m) for m in MONITORED},
         }
         series.append(item)
         by_key[(attribute, str(value), label)] = item
@@ -155,14 +178,14 @@ def split_windows(doc: dict[str, Any], window: str, time_column: str) -> dict[st
         ref_value = references.get(attribute)
         ref = by_key.get((attribute, str(ref_value), item["window"]))
         item["reference"] = ref_value
-        item["ratio"] = {}
-        item["difference"] = {}
-        for m in METRICS:
+        item[Comparison.RATIO.value] = {}
+        item[Comparison.DIFFERENCE.value] = {}
+        for m in MONITORED:
             v = item["metrics"][m]
             r = ref["metrics"][m] if ref and not ref["suppressed"] else None
             ok = v is not None and r is not None and not item["suppressed"]
-            item["difference"][m] = v - r if ok else None
-            item["ratio"][m] = v / r if ok and r else None
+            item[Comparison.DIFFERENCE.value][m.value] = v - r if ok else None
+            item[Comparison.RATIO.value][m.value] = v / r if ok and r else None
     out["windows"] = {
         "window": window,
         "time": time_column,
@@ -190,7 +213,7 @@ def drift(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for (attribute, _value), items in found.items():
         items.sort(key=lambda i: i["window"])
-        for m in METRICS:
+        for m in MONITORED:
             values = [i["metrics"][m] for i in items if i["metrics"][m] is not None]
             if len(values) < 2:
                 continue
@@ -198,7 +221,7 @@ def drift(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 {
                     "attribute": attribute,
                     "value": items[0]["value"],
-                    "metric": m,
+                    "metric": m.value,
                     "first": values[0],
                     "last": values[-1],
                     "change": values[-1] - values[0],
@@ -216,8 +239,8 @@ class Breach:
     attribute: str
     value: Any
     reference: Any
-    metric: str
-    kind: str
+    metric: Metric
+    kind: Comparison
     measured: float
 
     def as_json(self) -> dict[str, Any]:
@@ -227,8 +250,8 @@ class Breach:
             "attribute": self.attribute,
             "value": self.value,
             "reference": self.reference,
-            "metric": self.metric,
-            "kind": self.kind,
+            "metric": self.metric.value,
+            "kind": self.kind.value,
             "measured": self.measured,
         }
 
@@ -285,15 +308,31 @@ class OverTimeRow:
     cells: tuple[Cell, ...]  # one per window label, in order
 
 
+def over_time_views(alerts: Mapping[str, Any] | None) -> list[tuple[Metric, Comparison]]:
+    """The over-time tables a report shows (the web page, the HTML report): what each
+    alert rule watches, then the ratio of each charted rate. ``alerts``: the document's
+    ``alerts`` section."""
+    rules = [(r.metric, r.kind) for r in map(parse_rule, (alerts or {}).get("rules", []))]
+    return list(dict.fromkeys([*rules, *((m, Comparison.RATIO) for m in CHART_METRICS)]))
+
+
+def watched(rules: Iterable[str]) -> list[tuple[Metric, Comparison]]:
+    """What the rules watch, each once; without rules, the FPR ratio (the terminal's
+    one over-time table)."""
+    found = [(r.metric, r.kind) for r in map(parse_rule, rules)]
+    return list(dict.fromkeys(found or [(Metric.FPR, Comparison.RATIO)]))
+
+
 def over_time(
     windows: Mapping[str, Any],
-    metric: str,
-    kind: str = "ratio",
+    metric: Metric | str,
+    kind: Comparison | str = Comparison.RATIO,
     breaches: list[Mapping[str, Any]] | tuple[()] = (),
 ) -> list[OverTimeRow]:
     """Each attribute value's ratio (or difference) to its reference group per window,
     one row per value in the order of the series; "—" where the window has no such group,
     "n/a" where there is no number (e.g. no negatives for an FPR)."""
+    metric, kind = Metric(metric), Comparison(kind)
     breached = {
         (b["window"], b["attribute"], str(b["value"]))
         for b in breaches
@@ -314,7 +353,7 @@ def over_time(
                 "reference" if value == str(item.get("reference")) else
                 "suppressed" if item["suppressed"] else
                 "n/a" if number is None else
-                f"{number:.2f}" if kind == "ratio" else f"{number:+.3f}"
+                f"{number:.2f}" if kind is Comparison.RATIO else f"{number:+.3f}"
             )  # fmt: skip
             is_number = text[-1].isdigit()
             cells.append(Cell(text, is_number, (label, attribute, value) in breached))

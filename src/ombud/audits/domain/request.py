@@ -1,5 +1,7 @@
 """An audit request: the data, the columns, the protected attributes and groupings, and
-every choice (minimum group size, references, bootstrap, confidence, seed) made explicit."""
+every choice (minimum group size, references, bootstrap, confidence, seed, monitoring
+windows and alert rules) made explicit. The CLI, the web form and the API all build this
+one type, and it checks itself (``problems``): one set of rules, one set of messages."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ombud.audits.domain.metrics import (
     WINDOW,
     WINDOWS,
 )
+from ombud.audits.domain.monitoring import rule_problem
 
 # -- the request -----------------------------------------------------------------
 
@@ -43,16 +46,31 @@ class AuditRequest:
     hash_data: bool = True
     time_column: str | None = None  # monitoring: the timestamp of each decision
     window: str | None = None  # day, week, month, quarter or year
+    alerts: tuple[str, ...] = ()  # monitoring: rules such as "FPR ratio outside [0.8, 1.25]"
 
     def attributes(self) -> tuple[str, ...]:
         """The columns counted jointly: the groups, and the time window when monitoring."""
         return (*self.groups, WINDOW) if self.window else self.groups
+
+    def alert_problem(self) -> str | None:
+        """What is wrong with the alert rules, or None. coe-fc:16.2.e: a rule watches a
+        metric over time, so it needs a time window: the one place this is decided."""
+        if not self.alerts:
+            return None
+        return rule_problem(self.alerts) or (
+            None
+            if self.window
+            else "Alert rules need a time window: add --time COL --window month "
+            "(on the web: the timestamp column and a window)."
+        )
 
     def problems(self) -> dict[str, str]:
         """{option: message} for every inconsistency; empty when the request is sound."""
         found: dict[str, str] = {}
         if not self.data:
             found["data"] = "Name a CSV or Parquet file, a directory or a glob."
+        if not self.label.strip():
+            found["label"] = "Name the label column (the true outcome)."
         if not self.groups:
             found["group"] = "Name at least one protected attribute column with --group."
         elif len(set(self.groups)) != len(self.groups):
@@ -82,6 +100,8 @@ class AuditRequest:
             found["confidence"] = "The confidence level must lie between 0 and 1."
         if self.replicates < 0:
             found["bootstrap"] = "The number of bootstrap replicates cannot be negative."
+        if self.seed < 0:
+            found["seed"] = "The seed of the bootstrap must be 0 or more."
         if self.proxies < 0:
             found["proxies"] = "--proxies must be 0 (off) or more."
         stray = sorted(set(self.references) - set(self.groups))
@@ -102,6 +122,9 @@ class AuditRequest:
                 found["population"] = f"Shares of {column} must lie in [0, 1] ({bad[0]})."
             elif sum(shares.values()) > 1 + 1e-6:
                 found["population"] = f"Shares of {column} add up to more than 1."
+        alerts = self.alert_problem()
+        if alerts:
+            found["alerts"] = alerts
         return found
 
     def groupings(self) -> tuple[tuple[str, ...], ...]:

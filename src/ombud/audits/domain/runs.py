@@ -11,9 +11,16 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from ombud.audits.domain.metrics import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MIN_GROUP_SIZE,
+    DEFAULT_REPLICATES,
+)
+from ombud.audits.domain.request import AuditRequest
 
 MAX_ATTEMPTS = 3
 DATA_NAME_MAX = 300
@@ -60,27 +67,40 @@ class AuditRun:
         return self.state in (RunState.DONE, RunState.FAILED)
 
 
-@dataclass(frozen=True)
-class RunRequest:
-    """What an assessor asks for, before the data is resolved to files."""
+# A run on the server is bounded: an assessor's request must not hold a worker for hours.
+MAX_REPLICATES = 100_000
+MAX_PROXIES = 100
 
-    label: str
-    groups: tuple[str, ...]
-    prediction: str | None = None
-    score: str | None = None
-    threshold: float | None = None
-    intersect: bool = False
-    references: Mapping[str, str] = field(default_factory=dict)
-    filter: str | None = None
-    min_group_size: int = 30
+
+@dataclass(frozen=True, kw_only=True)
+class RunRequest(AuditRequest):
+    """An audit asked for on the web or the API: the audit request itself (every field
+    of `ombud audit run` but --no-hash: a run on record always keeps the data's sha256),
+    with its data named once it is stored, and what the run is for."""
+
+    data: tuple[str, ...] = ()  # filled in when the run executes: the stored data's path
     purpose: Purpose = Purpose.PRE_DEPLOYMENT
     rerun_of: int | None = None
-    time_column: str | None = None  # monitoring: per time window
-    window: str | None = None
-    alerts: tuple[str, ...] = ()  # rules whose breaches open findings on the system
+
+    def problems(self) -> dict[str, str]:
+        """The audit request's problems (but the data, which comes separately), and the
+        bounds of a run on the server."""
+        found = {k: v for k, v in super().problems().items() if k != "data"}
+        if self.replicates > MAX_REPLICATES:
+            found["bootstrap"] = f"At most {MAX_REPLICATES:,} bootstrap replicates on the server."
+        if self.proxies > MAX_PROXIES:
+            found["proxies"] = f"List at most {MAX_PROXIES} proxies per attribute."
+        return found
+
+    def on(self, data: tuple[str, ...]) -> RunRequest:
+        """The same request, on the stored data."""
+        return replace(self, data=data)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        """The request as stored with the run (``parameters``). The fields the web has
+        always had are always there; the others only when they differ from the CLI's
+        defaults, so that a run asked for the old way is stored exactly as before."""
+        found: dict[str, Any] = {
             "label": self.label,
             "groups": list(self.groups),
             "prediction": self.prediction,
@@ -95,9 +115,19 @@ class RunRequest:
             "window": self.window,
             "alerts": list(self.alerts),
         }
+        optional: dict[str, Any] = {
+            "intersections": [list(c) for c in self.intersections],
+            "population": {k: dict(v) for k, v in self.population.items()},
+            "proxies": self.proxies,
+            "bootstrap": self.replicates,
+            "confidence": self.confidence,
+            "seed": self.seed,
+        }
+        return found | {k: v for k, v in optional.items() if v != _DEFAULTS[k]}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any], purpose: Purpose) -> RunRequest:
+        """A stored request (any version: missing fields take the CLI's defaults)."""
         return cls(
             label=raw["label"],
             groups=tuple(raw["groups"]),
@@ -105,15 +135,31 @@ class RunRequest:
             score=raw.get("score"),
             threshold=raw.get("threshold"),
             intersect=bool(raw.get("intersect", False)),
+            intersections=tuple(tuple(c) for c in raw.get("intersections") or ()),
             references=dict(raw.get("references") or {}),
             filter=raw.get("filter"),
-            min_group_size=int(raw.get("min_group_size", 30)),
+            min_group_size=int(raw.get("min_group_size", DEFAULT_MIN_GROUP_SIZE)),
+            confidence=float(raw.get("confidence", DEFAULT_CONFIDENCE)),
+            replicates=int(raw.get("bootstrap", DEFAULT_REPLICATES)),
+            seed=int(raw.get("seed", 0)),
+            population={k: dict(v) for k, v in (raw.get("population") or {}).items()},
+            proxies=int(raw.get("proxies", 0)),
             purpose=purpose,
             rerun_of=raw.get("rerun_of"),
             time_column=raw.get("time_column"),
             window=raw.get("window"),
             alerts=tuple(raw.get("alerts") or ()),
         )
+
+
+_DEFAULTS: dict[str, Any] = {
+    "intersections": [],
+    "population": {},
+    "proxies": 0,
+    "bootstrap": DEFAULT_REPLICATES,
+    "confidence": DEFAULT_CONFIDENCE,
+    "seed": 0,
+}
 
 
 def data_sha256(result: Mapping[str, Any]) -> str | None:

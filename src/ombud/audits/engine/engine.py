@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +24,8 @@ from ombud.audits.domain.tabulation import (
     Tabulation,
 )
 from ombud.audits.engine import resample
+from ombud.audits.engine.arrays import floats
+from ombud.audits.engine.files import FileDigests
 from ombud.audits.engine.scan import (
     MAX_PROXY_CATEGORIES,
     ProxyColumn,
@@ -32,11 +33,12 @@ from ombud.audits.engine.scan import (
     Tabulator,
     Vocabulary,
 )
-from ombud.audits.engine.source import Source, open_source, prefetch, sha256_of
-from ombud.audits.engine.sql_filter import RowFilter, parse_filter
-from ombud.audits.engine.windows import readable_times, with_window
+from ombud.audits.engine.source import Source, open_source
 from ombud.audits.ports import ProgressFn
 from ombud.kernel.errors import Invalid
+
+if TYPE_CHECKING:
+    from ombud.audits.engine.sql_filter import RowFilter
 
 SCORE_BINS = 1000
 DECILE_SAMPLE = 100_000
@@ -53,9 +55,18 @@ class ArrowAuditEngine:
 
     name = "ombud-arrow"
 
-    def __init__(self, batch_rows: int = 1 << 20, score_bins: int = SCORE_BINS) -> None:
+    def __init__(
+        self,
+        batch_rows: int = 1 << 20,
+        score_bins: int = SCORE_BINS,
+        threads: int | None = None,
+        digests: FileDigests | None = None,
+    ) -> None:
         self.batch_rows = batch_rows
         self.score_bins = score_bins
+        self.threads = threads  # decoding Parquet; None: one per core (source.READERS_MAX)
+        # digests begun before the engine was made (one audit: `ombud audit run`)
+        self.digests = digests
 
     def info(self, with_duckdb: bool = False) -> EngineInfo:
         libraries = {"pyarrow": pa.__version__, "numpy": np.__version__}
@@ -76,13 +87,19 @@ class ArrowAuditEngine:
         if request.score is not None:
             source.require(request.score, "--score")
         if request.time_column is not None:
+            from ombud.audits.engine.windows import readable_times  # pyarrow.compute: 30 ms
+
             kind = source.require(request.time_column, "--time")
             if not readable_times(kind):
                 raise Invalid(
                     f"--time {request.time_column} holds {kind}: give a timestamp, date or "
                     "ISO date text (YYYY-MM-DD...) column."
                 )
-        row_filter = parse_filter(request.filter, source.schema) if request.filter else None
+        row_filter = None
+        if request.filter:
+            from ombud.audits.engine.sql_filter import parse_filter  # DuckDB's parser
+
+            row_filter = parse_filter(request.filter, source.schema)
         outcome = {c for c in (request.label, request.prediction, request.score) if c}
         candidates = self._proxy_candidates(source, request, outcome)
         binning = self._binning(source, request)
@@ -100,23 +117,21 @@ class ArrowAuditEngine:
                 + ([request.time_column] if request.time_column else [])
             )
         )
-        stop = threading.Event()
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            hashes = [
-                pool.submit(sha256_of, p, stop) if request.hash_data else None for p in source.paths
-            ]
-            try:
-                scanned = self._scan(source, columns, tabulator, row_filter, progress, request)
-            except BaseException:
-                stop.set()  # do not make the user wait for a digest nobody will see
-                raise
-            finally:
-                if row_filter is not None:
-                    row_filter.close()
+        # the digests run in a thread beside the scan (or began earlier: see FileDigests);
+        # those given belong to this one audit: a later one must not reuse them
+        digests, self.digests = self.digests or FileDigests(), None
+        if request.hash_data:
+            digests.start(source.paths)
+        try:
+            scanned = self._scan(source, columns, tabulator, row_filter, progress, request)
             files = tuple(
-                DataFile(p, os.path.getsize(p), _result(h))
-                for p, h in zip(source.paths, hashes, strict=True)
+                DataFile(p, os.path.getsize(p), digests.result(p) if request.hash_data else None)
+                for p in source.paths
             )
+        finally:
+            digests.stop()  # after an error: do not make the user wait for a digest
+            if row_filter is not None:
+                row_filter.close()
         if tabulator.rows == 0:
             if row_filter is not None:
                 raise Invalid(
@@ -152,8 +167,10 @@ class ArrowAuditEngine:
         total = source.total_rows()
         scanned = 0
         dictionary = [c for c in columns if c in tabulator.categorical]
+        if request.window and request.time_column:
+            from ombud.audits.engine.windows import with_window
         try:
-            for batch in prefetch(source.batches(columns, self.batch_rows, dictionary)):
+            for batch in source.read(columns, self.batch_rows, dictionary, self.threads):
                 scanned += batch.num_rows
                 if row_filter is not None and batch.num_rows:
                     batch = batch.filter(row_filter.mask(batch))
@@ -209,9 +226,7 @@ class ArrowAuditEngine:
             # association is then computed exactly over those bins.
             sample = source.head(DECILE_SAMPLE, numeric)
             for name in numeric:
-                values = np.asarray(
-                    sample.column(name).cast(pa.float64()).to_numpy(), dtype=np.float64
-                )
+                values = floats(sample.column(name))
                 values = values[np.isfinite(values)]
                 cut = np.quantile(values, np.linspace(0.1, 0.9, 9)) if len(values) else values
                 edges[name] = np.unique(np.asarray(cut, dtype=np.float64))
@@ -322,7 +337,3 @@ def _statistics_range(source: Source, column: str) -> tuple[float, float] | None
     if not (math.isfinite(low) and math.isfinite(high)):
         return None
     return low, high
-
-
-def _result(future: Future[str | None] | None) -> str | None:
-    return future.result() if future is not None else None

@@ -10,15 +10,17 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from ombud.audits.charts import inline, rates_svg
 from ombud.audits.domain.metrics import (
+    CHART_METRICS,
     DISPARITY_METRICS,
     FOUR_FIFTHS,
+    TABLE_METRICS,
     WINDOW,
     Criterion,
-    Metric,
     display_value,
 )
-from ombud.audits.domain.monitoring import over_time
+from ombud.audits.domain.monitoring import over_time, over_time_views
 from ombud.audits.domain.report import AuditReport, GroupingResult, GroupResult
 
 STYLE = """
@@ -30,20 +32,8 @@ th,td{border-bottom:1px solid #ccc;padding:.25rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}caption{text-align:left;font-weight:600}
 .flag{color:#a00000;font-weight:600}.muted{color:#555}.ref{background:#eef4ff}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}
-svg text{font:12px system-ui,sans-serif}
+svg{max-width:100%;height:auto}
 """
-TABLE_METRICS = (
-    Metric.BASE_RATE,
-    Metric.SELECTION_RATE,
-    Metric.TPR,
-    Metric.FPR,
-    Metric.PPV,
-    Metric.NPV,
-    Metric.ACCURACY,
-)
-
-
-SHORT = {Metric.SELECTION_RATE: "selected", Metric.TPR: "TPR", Metric.FPR: "FPR"}
 
 
 def _values(g: GroupResult) -> str:
@@ -59,9 +49,10 @@ def _ci(interval: tuple[float, float] | None) -> str:
 
 
 class HtmlAuditReport:
-    """Renders an AuditReport as one HTML document."""
+    """Renders an AuditReport as one HTML document; its charts are those of the web page
+    (ombud.audits.charts), inlined."""
 
-    def html(self, report: AuditReport, monitoring: Mapping[str, Any] | None = None) -> str:
+    def html(self, report: AuditReport, doc: Mapping[str, Any]) -> str:
         r = report.request
         tab = report.tabulation
         scored = r.score is not None
@@ -103,8 +94,8 @@ class HtmlAuditReport:
             "percentile intervals for differences. Ratios outside "
             f"[{FOUR_FIFTHS[0]}, {FOUR_FIFTHS[1]}] are marked.</p>"
         )
-        if monitoring:
-            parts.append(self._over_time(monitoring))
+        if "windows" in doc:
+            parts.append(self._over_time(doc))
         for grouping in report.groupings:
             if WINDOW in grouping.attributes:  # shown over time, above
                 continue
@@ -121,7 +112,7 @@ class HtmlAuditReport:
                     f"({grouping.reference_rule.value}).</p>"
                 )
             parts.append(self._groups_table(title, groups, scored))
-            parts.append(self._chart(groups))
+            parts.append(self._chart(doc, grouping.attributes, groups))
             parts.append(self._criteria(grouping))
             parts.append(self._disparities(report, grouping.attributes))
         if report.representation:
@@ -171,12 +162,10 @@ class HtmlAuditReport:
         elif alerts.get("rules"):
             rules = "; ".join(escape(t) for t in alerts["rules"])
             parts.append(f"<p>No alert rule breached ({rules}).</p>")
-        watched = [(b["metric"], b["kind"]) for b in breaches]
-        shown = [*watched, ("fpr", "ratio"), ("selection_rate", "ratio"), ("tpr", "ratio")]
         labels = "".join(f"<th scope=col>{escape(w)}</th>" for w in windows["labels"])
-        for metric, kind in dict.fromkeys(shown):
+        for metric, kind in over_time_views(alerts):
             parts.append(
-                f"<table><caption>{escape(metric.replace('_', ' '))} {escape(kind)} to the "
+                f"<table><caption>{escape(metric.label)} {escape(kind)} to the "
                 f"reference group</caption><tr><th scope=col>group</th>{labels}</tr>"
             )
             for row in over_time(windows, metric, kind, breaches):
@@ -221,40 +210,14 @@ class HtmlAuditReport:
         rows.append("</table>")
         return "\n".join(rows)
 
-    def _chart(self, groups: list[GroupResult]) -> str:
-        """Selection rate, TPR and FPR per group: a dot with its 95% Wilson interval."""
-        shown = [g for g in groups if not g.suppressed]
-        if not shown:
+    def _chart(
+        self, doc: Mapping[str, Any], grouping: tuple[str, ...], groups: list[GroupResult]
+    ) -> str:
+        """The web page's chart of the charted rates per group, for this grouping."""
+        if all(g.suppressed for g in groups):
             return ""
-        metrics = (Metric.SELECTION_RATE, Metric.TPR, Metric.FPR)
-        colours = ("#1f5fbf", "#2e7d32", "#b23c17")
-        left, width, row = 240, 420, 18
-        height = row * len(shown) * len(metrics) + 40
-        out = [
-            "<svg role=img aria-label='rates per group with 95% intervals' "
-            f"width='{left + width + 20}'"
-            f" height='{height}' viewBox='0 0 {left + width + 20} {height}'>"
-        ]
-        for i, tick in enumerate((0, 0.25, 0.5, 0.75, 1)):
-            x = left + tick * width
-            out.append(f"<line x1='{x}' x2='{x}' y1='10' y2='{height - 20}' stroke='#ddd'/>")
-            out.append(f"<text x='{x - 8 if i else x}' y='{height - 5}'>{tick:g}</text>")
-        y = 20
-        for g in shown:
-            for metric, colour in zip(metrics, colours, strict=True):
-                value, ci = g.metrics[metric], g.intervals[metric]
-                label = f"{_values(g)} · {SHORT[metric]}"
-                out.append(f"<text x='4' y='{y + 4}'>{escape(label[:34])}</text>")
-                if value is not None and ci is not None:
-                    x0, x1, xv = (left + v * width for v in (ci[0], ci[1], value))
-                    out.append(
-                        f"<line x1='{x0:.1f}' x2='{x1:.1f}' y1='{y}' y2='{y}' "
-                        f"stroke='{colour}' stroke-width='2'/>"
-                        f"<circle cx='{xv:.1f}' cy='{y}' r='4' fill='{colour}'/>"
-                    )
-                y += row
-        out.append("</svg>")
-        return "".join(out)
+        label = f"{', '.join(m.label for m in CHART_METRICS)} per group, with 95% intervals"
+        return inline(rates_svg(doc, CHART_METRICS, [grouping]), label)
 
     def _criteria(self, grouping: GroupingResult) -> str:
         rows = ["<table><caption>Criteria across all groups</caption>"]
@@ -276,7 +239,7 @@ class HtmlAuditReport:
         found = report.disparities_of(grouping)
         if not found:
             return ""
-        head = "".join(f"<th scope=col colspan=2>{escape(m.value)}</th>" for m in DISPARITY_METRICS)
+        head = "".join(f"<th scope=col colspan=2>{escape(m.label)}</th>" for m in DISPARITY_METRICS)
         sub = "<th scope=col>ratio</th><th scope=col>difference [95% CI]</th>" * len(
             DISPARITY_METRICS
         )

@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from ombud.audits.domain.metrics import Value
+from ombud.audits.engine.arrays import floats, numbers, single, valid
 from ombud.kernel.errors import Invalid
 
 DENSE_LIMIT = 1 << 24  # above this many keys per batch, count by sorting instead
@@ -79,18 +80,19 @@ class Vocabulary:
 
 def dictionary_codes(array: pa.Array) -> tuple[np.ndarray, int, pa.Array]:
     """(codes as unsigned integers, number of codes incl. NULL's, dictionary) of a column."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
+    array = single(array)
     if not pa.types.is_dictionary(array.type):
         array = array.dictionary_encode()  # (pyarrow.compute loads only when needed)
     dictionary = array.dictionary
     size = len(dictionary)
     indices = array.indices
-    if indices.null_count:
-        indices = indices.cast(pa.int32()).fill_null(size)  # NULL: the slot after the last
-        size += 1
-    codes = indices.to_numpy()
+    codes = numbers(indices)
     unsigned = np.dtype(f"u{codes.dtype.itemsize}")
+    present = valid(indices)
+    if present is not None:  # NULL: the slot after the last
+        codes = np.where(present, codes, size).astype(np.int64 if size >= 1 << 31 else np.int32)
+        size += 1
+        unsigned = np.dtype(f"u{codes.dtype.itemsize}")
     return codes.view(unsigned), max(size, 1), dictionary
 
 
@@ -167,8 +169,7 @@ class Grid:
 
 def binary(array: pa.Array, column: str, option: str) -> np.ndarray:
     """A 0/1 column as uint8; Invalid naming the column on NULLs or other values."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
+    array = single(array)
     if array.null_count:
         raise Invalid(
             f"The {option} column '{column}' has NULL values; "
@@ -176,12 +177,12 @@ def binary(array: pa.Array, column: str, option: str) -> np.ndarray:
         )
     kind = array.type
     if pa.types.is_boolean(kind):
-        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.bool_).view(np.uint8)
+        return numbers(array).view(np.uint8)
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
         raise Invalid(
             f"The {option} column '{column}' is not binary: it holds {kind}; use 0/1 or true/false."
         )
-    values: np.ndarray = np.asarray(array.to_numpy())
+    values: np.ndarray = numbers(array)
     if pa.types.is_integer(kind):
         unsigned: np.ndarray = values.view(np.dtype(f"u{values.dtype.itemsize}"))
         if unsigned.size and unsigned.max() > 1:
@@ -340,7 +341,7 @@ class Tabulator:
         rows = self._rows(local, radices, maps)[inverse.reshape(-1)]
         array = batch.column(column)
         if proxy.edges is not None:
-            categories = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.int64)
+            categories = numbers(array).astype(np.int64)
         else:
             found = _proxy_codes(proxy, array)
             if found is None:
@@ -383,8 +384,7 @@ class Tabulator:
     def _score(self, array: pa.Array) -> np.ndarray:
         assert self.binning is not None
         assert self.score is not None
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks()
+        array = single(array)
         if array.null_count:
             raise Invalid(
                 f"The score column '{self.score}' has NULL values; "
@@ -392,9 +392,7 @@ class Tabulator:
             )
         if not (pa.types.is_floating(array.type) or pa.types.is_integer(array.type)):
             raise Invalid(f"The score column '{self.score}' is not numeric: it holds {array.type}.")
-        if not pa.types.is_float64(array.type):
-            array = array.cast(pa.float64())
-        score = np.asarray(array.to_numpy(), dtype=np.float64)
+        score = numbers(array).astype(np.float64, copy=False)
         low, high = float(score.min()), float(score.max())
         if math.isnan(low) or math.isnan(high):
             raise Invalid(f"The score column '{self.score}' has NaN values.")
@@ -432,9 +430,7 @@ class Tabulator:
     ) -> None:
         array = batch.column(proxy.name)
         if proxy.edges is not None:
-            values = np.asarray(
-                array.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
-            )
+            values = floats(array)
             codes = np.searchsorted(proxy.edges, values, side="right")
             size = len(proxy.edges) + 2
             codes[np.isnan(values)] = size - 1  # NULL and NaN: a category of their own

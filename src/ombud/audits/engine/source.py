@@ -1,33 +1,35 @@
 """Where the rows come from: CSV or Parquet, as files, a directory or a glob.
 
-Rows are read file by file and batch by batch, the next batches decoded in a
-background thread while the current one is counted (``prefetch``): a few
-batches are in memory at any time, whatever the size of the data. Parquet
-pre-buffering is off: it reads the selected columns of all row groups of a
-file ahead and holds them, so memory would grow with the file.
+Rows are read in file order, batch by batch, while the current batch is counted:
+Parquet row groups of up to about a batch are decoded by a few threads at once
+(``Source.read``: the decoding is most of the pass, and pyarrow releases the GIL
+while it decodes), other data in one background thread (``prefetch``). Either way
+a few batches are in memory at any time, whatever the size of the data. Parquet
+pre-buffering is off: it reads the selected columns of all row groups of a file
+ahead and holds them, so memory would grow with the file.
 """
 
 from __future__ import annotations
 
 import difflib
-import glob
-import hashlib
+import itertools
 import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ombud.audits.engine.files import format_of, resolve
 from ombud.kernel.errors import Invalid
 
-PARQUET = (".parquet", ".parq", ".pq")
-CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
 CSV_BLOCK = 8 << 20
+READERS_MAX = 4  # threads decoding Parquet row groups at once
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,47 @@ class Source:
             else:
                 yield from _csv_batches(path, columns)
 
+    def read(
+        self,
+        columns: Sequence[str],
+        batch_rows: int,
+        dictionary: Sequence[str] = (),
+        threads: int | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        """The batches of ``batches``, in the same order, read ahead of the caller: Parquet
+        row groups (or runs of small ones) of about ``batch_rows`` rows by ``threads``
+        threads at once (default: one per core, at most READERS_MAX), anything else
+        (CSV, row groups of more than two batches) by one background thread."""
+        threads = threads or min(READERS_MAX, _cores())
+        parts = self._parts(columns, batch_rows) if self.format == "parquet" else None
+        if parts is None or threads < 2 or len(parts) < 2:
+            yield from prefetch(self.batches(columns, batch_rows, dictionary))
+            return
+        yield from _read_ahead(parts, columns, batch_rows, dictionary, threads)
+
+    def _parts(self, columns: Sequence[str], batch_rows: int) -> list[_Part] | None:
+        """Runs of consecutive row groups of one file, each of about ``batch_rows`` rows;
+        None when a row group is larger than two batches (it is streamed instead, so that
+        memory stays bounded)."""
+        parts: list[_Part] = []
+        for path in self.paths:
+            metadata = pq.read_metadata(path)
+            _require_columns(path, metadata.schema.names, columns)
+            run: list[int] = []
+            rows = 0
+            for i in range(metadata.num_row_groups):
+                size = metadata.row_group(i).num_rows
+                if size > 2 * batch_rows:
+                    return None
+                if run and rows + size > batch_rows:
+                    parts.append(_Part(path, tuple(run)))
+                    run, rows = [], 0
+                run.append(i)
+                rows += size
+            if run:
+                parts.append(_Part(path, tuple(run)))
+        return parts
+
     def head(self, rows: int, columns: Sequence[str]) -> pa.Table:
         """The first ``rows`` rows (or fewer) of ``columns``."""
         found: list[pa.RecordBatch] = []
@@ -82,17 +125,81 @@ class Source:
             yield pq.ParquetFile(path).metadata
 
 
+@dataclass(frozen=True)
+class _Part:
+    """Row groups of one Parquet file, read together."""
+
+    path: str
+    row_groups: tuple[int, ...]
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _require_columns(path: str, names: Sequence[str], columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise Invalid(f"Unknown column '{missing[0]}' in {path}: the files differ.")
+
+
+def _open_parquet(path: str, dictionary: Sequence[str], names: Sequence[str]) -> pq.ParquetFile:
+    return pq.ParquetFile(  # pre_buffer=False: see the module docstring
+        path, read_dictionary=[c for c in dictionary if c in names], pre_buffer=False
+    )
+
+
 def _parquet_batches(
     path: str, columns: Sequence[str], batch_rows: int, dictionary: Sequence[str]
 ) -> Iterator[pa.RecordBatch]:
     names = pq.read_schema(path).names
-    missing = [c for c in columns if c not in names]
-    if missing:
-        raise Invalid(f"Unknown column '{missing[0]}' in {path}: the files differ.")
-    reader = pq.ParquetFile(  # pre_buffer=False: see the module docstring
-        path, read_dictionary=[c for c in dictionary if c in names], pre_buffer=False
-    )
+    _require_columns(path, names, columns)
+    reader = _open_parquet(path, dictionary, names)
     yield from reader.iter_batches(batch_size=batch_rows, columns=list(columns))
+
+
+def _read_ahead(
+    parts: Sequence[_Part],
+    columns: Sequence[str],
+    batch_rows: int,
+    dictionary: Sequence[str],
+    threads: int,
+) -> Iterator[pa.RecordBatch]:
+    """Decode ``threads`` parts at once, one more waiting, and hand out their batches in
+    order: the counts do not depend on the order, but the order of the groups in the
+    report does (first seen, first listed), and a rerun must give the same document."""
+    local = threading.local()
+
+    def decode(part: _Part) -> list[pa.RecordBatch]:
+        readers: dict[str, pq.ParquetFile] = local.__dict__.setdefault("readers", {})
+        reader = readers.get(part.path)
+        if reader is None:
+            readers.clear()  # one open file per thread
+            names = pq.read_schema(part.path).names
+            reader = readers[part.path] = _open_parquet(part.path, dictionary, names)
+        # one thread per part: pyarrow's own threads would only compete with the others
+        table = reader.read_row_groups(list(part.row_groups), list(columns), use_threads=False)
+        batches: list[pa.RecordBatch] = table.to_batches(max_chunksize=batch_rows)
+        return batches
+
+    queued = iter(parts)
+    with ThreadPoolExecutor(threads, thread_name_prefix="audit-reader") as pool:
+        pending: deque[Future[list[pa.RecordBatch]]] = deque(
+            pool.submit(decode, p) for p in itertools.islice(queued, threads + 1)
+        )
+        try:
+            while pending:
+                batches = pending.popleft().result()
+                following = next(queued, None)
+                if following is not None:
+                    pending.append(pool.submit(decode, following))
+                yield from batches
+        finally:
+            for future in pending:  # stopped early (an error, or the caller left)
+                future.cancel()
 
 
 def _csv_options(columns: Sequence[str] | None = None) -> dict[str, Any]:
@@ -117,54 +224,12 @@ def _csv_batches(path: str, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
         yield from reader
 
 
-def _format_of(path: str) -> str | None:
-    lower = path.lower()
-    if lower.endswith(PARQUET):
-        return "parquet"
-    if lower.endswith(CSV):
-        return "csv"
-    return None
-
-
-def _files_under(directory: Path) -> list[str]:
-    found: list[str] = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
-        found.extend(
-            os.path.join(root, f)
-            for f in sorted(files)
-            if not f.startswith((".", "_")) and _format_of(f)
-        )
-    return found
-
-
-def resolve(data: Sequence[str]) -> list[str]:
-    """Every file named by DATA: files, directories (walked) and globs, in a stable order."""
-    paths: list[str] = []
-    for item in data:
-        if any(ch in item for ch in "*?["):
-            matched = sorted(p for p in glob.glob(item, recursive=True) if os.path.isfile(p))
-            if not matched:
-                raise Invalid(f"No files match '{item}'.")
-            paths.extend(matched)
-        elif os.path.isdir(item):
-            inside = _files_under(Path(item))
-            if not inside:
-                raise Invalid(f"No CSV or Parquet files in the directory '{item}'.")
-            paths.extend(inside)
-        elif os.path.isfile(item):
-            paths.append(item)
-        else:
-            raise Invalid(f"No such file or directory: '{item}'.")
-    return list(dict.fromkeys(paths))
-
-
 def open_source(data: Sequence[str]) -> Source:
     """Resolve DATA and read the schema of its first file (for CSV: its first block)."""
     paths = resolve(data)
-    formats = {_format_of(p) for p in paths}
+    formats = {format_of(p) for p in paths}
     if None in formats:
-        odd = next(p for p in paths if _format_of(p) is None)
+        odd = next(p for p in paths if format_of(p) is None)
         raise Invalid(f"'{odd}' is neither CSV (.csv) nor Parquet (.parquet).")
     if len(formats) > 1:
         raise Invalid("The data mixes CSV and Parquet files: audit one format at a time.")
@@ -226,17 +291,6 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
                 ready.get_nowait()
             except queue.Empty:
                 worker.join(0.05)
-
-
-def sha256_of(path: str, stop: threading.Event | None = None) -> str | None:
-    """The file's sha256 (hex), read in 1 MiB chunks; None if ``stop`` is set meanwhile."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            if stop is not None and stop.is_set():
-                return None
-            digest.update(chunk)  # releases the GIL: runs beside the scan
-    return digest.hexdigest()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ombud.audits.domain.metrics import WINDOW, WINDOWS
+from ombud.audits.engine.arrays import numbers, single, to_arrow, valid
 
 
 def _time_kind(kind: pa.DataType) -> str | None:
@@ -52,14 +53,15 @@ def window_labels(array: pa.Array | pa.ChunkedArray, window: str) -> pa.Array:
     the last are formatted, never a string per row."""
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}")
-    ts = timestamps(array)
-    values = np.asarray(ts.to_numpy(zero_copy_only=False))
-    missing = np.isnat(values)
-    number = _window_number(values, window)
+    ts = single(timestamps(array))
+    values = numbers(ts).view(f"datetime64[{ts.type.unit}]")
+    present_mask = valid(ts)
+    missing = np.zeros(len(values), np.bool_) if present_mask is None else ~present_mask
+    number = _window_number(values, window, missing)
     present = number[~missing]
     if present.size == 0:
         return pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(len(values), np.int32), mask=missing), pa.array([], pa.string())
+            to_arrow(np.zeros(len(values), np.int32), missing), pa.array([], pa.string())
         )
     low, high = int(present.min()), int(present.max())
     if high - low > MAX_SPAN:  # times far apart: encode only those present
@@ -69,8 +71,9 @@ def window_labels(array: pa.Array | pa.ChunkedArray, window: str) -> pa.Array:
     else:
         starts = np.arange(low, high + 1)
         codes = np.where(missing, 0, number - low).astype(np.int32)
-    labels = _format(pa.array(_window_start(starts, window)), window)
-    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=missing), labels)
+    seconds = _window_start(starts, window).astype("datetime64[s]").view(np.int64)
+    labels = _format(to_arrow(seconds, kind=pa.timestamp("s")), window)
+    return pa.DictionaryArray.from_arrays(to_arrow(codes, missing), labels)
 
 
 MAX_SPAN = 100_000  # windows (or days) looked up or formatted at most, first to last time
@@ -78,10 +81,11 @@ PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000}
 PER_DAY |= {"us": 86_400_000_000, "ns": 86_400_000_000_000}  # units of a timestamp per day
 
 
-def _window_number(values: np.ndarray, window: str) -> np.ndarray:
+def _window_number(values: np.ndarray, window: str, missing: np.ndarray) -> np.ndarray:
     """Windows since 1970 (weeks: since Monday 1969-12-29). Times become day numbers by
     integer division; months, quarters and years are looked up per day of the span
-    (calendar arithmetic on a few hundred days instead of on every row)."""
+    (calendar arithmetic on a few hundred days instead of on every row). ``missing``:
+    the rows without a time (their numbers are meaningless)."""
     unit, _ = np.datetime_data(values.dtype)
     per_day = PER_DAY[unit]
     days = values.view(np.int64) // per_day
@@ -89,12 +93,12 @@ def _window_number(values: np.ndarray, window: str) -> np.ndarray:
         return days
     if window == "week":
         return (days + 3) // 7
-    present = days[~np.isnat(values)]
+    present = days[~missing]
     if present.size == 0:
         return days
     first, last = int(present.min()), int(present.max())
     if last - first > MAX_SPAN:
-        return _calendar(values.astype("datetime64[D]"), window)
+        return _calendar(np.where(missing, 0, days).astype("datetime64[D]"), window)
     table = _calendar(np.arange(first, last + 1).astype("datetime64[D]"), window)
     return table[np.clip(days - first, 0, last - first)]
 

@@ -1,91 +1,46 @@
-"""The unit of work: one SQLAlchemy connection in one transaction, with repositories."""
+"""The unit of work: one SQLAlchemy connection in one transaction, with the repositories
+every area registered (kernel/module.py), each built for that connection."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
-from ombud.accounts.ports import (
-    CredentialRepository,
-    OrganisationRepository,
-    PasswordLinkRepository,
-    SignInThrottleRepository,
-    UserRepository,
-)
-from ombud.accounts.repository import (
-    SqlCredentialRepository,
-    SqlOrganisationRepository,
-    SqlPasswordLinkRepository,
-    SqlSignInThrottleRepository,
-    SqlUserRepository,
-)
-from ombud.assessments.ports import AssessmentRepository, EvidenceRepository
-from ombud.assessments.repository import SqlAssessmentRepository, SqlEvidenceRepository
-from ombud.audits.ports import AuditRunRepository, FindingRepository
-from ombud.audits.repository import SqlAuditRunRepository, SqlFindingRepository
-from ombud.incidents.ports import IncidentRepository
-from ombud.incidents.repository import SqlIncidentRepository
 from ombud.kernel.db.engine import Engines
-from ombud.kernel.ledger.domain import LedgerKeyStore
-from ombud.kernel.ledger.ports import LedgerRepository
-from ombud.kernel.ledger.repository import SqlLedgerRepository
+from ombud.kernel.module import RepositoryFactory
 from ombud.kernel.ports import UnitOfWork
-from ombud.notifications.ports import OutboxRepository
-from ombud.notifications.repository import SqlOutboxRepository
-from ombud.register.ports import SystemRepository
-from ombud.register.repository import SqlSystemRepository
-from ombud.remedies.ports import CaseRepository
-from ombud.remedies.repository import SqlCaseRepository
 
 
 class SqlUnitOfWork:
     """Nothing is written unless ``commit`` is called; leaving the block rolls back."""
 
-    organisations: OrganisationRepository
-    users: UserRepository
-    credentials: CredentialRepository
-    password_links: PasswordLinkRepository
-    sign_in_throttle: SignInThrottleRepository
-    systems: SystemRepository
-    ledger: LedgerRepository
-    assessments: AssessmentRepository
-    evidence: EvidenceRepository
-    cases: CaseRepository
-    incidents: IncidentRepository
-    outbox: OutboxRepository
-    audit_runs: AuditRunRepository
-    findings: FindingRepository
-
     def __init__(
-        self, engines: Engines, readonly: bool = False, keys: LedgerKeyStore | None = None
+        self,
+        engines: Engines,
+        repositories: Mapping[str, RepositoryFactory],
+        readonly: bool = False,
     ) -> None:
         self._engines = engines
+        self._repositories = repositories
         self._readonly = readonly
-        self._keys = keys  # the ledger's installation key, outside the database
         self._conn: Connection | None = None
 
     def __enter__(self) -> UnitOfWork:
         engine = self._engines.read if self._readonly else self._engines.write
         self._conn = engine.connect()
         self._conn.begin()
-        conn = self._conn
         dialect = engine.dialect.name
-        self.organisations = SqlOrganisationRepository(conn)
-        self.users = SqlUserRepository(conn)
-        self.credentials = SqlCredentialRepository(conn)
-        self.password_links = SqlPasswordLinkRepository(conn)
-        self.sign_in_throttle = SqlSignInThrottleRepository(conn)
-        self.systems = SqlSystemRepository(conn, dialect)
-        self.ledger = SqlLedgerRepository(conn, self._keys)
-        self.assessments = SqlAssessmentRepository(conn)
-        self.evidence = SqlEvidenceRepository(conn)
-        self.cases = SqlCaseRepository(conn)
-        self.incidents = SqlIncidentRepository(conn)
-        self.outbox = SqlOutboxRepository(conn)
-        self.audit_runs = SqlAuditRunRepository(conn)
-        self.findings = SqlFindingRepository(conn)
-        return self
+        for name, make in self._repositories.items():
+            setattr(self, name, make(self._conn, dialect))
+        # The attributes are the registered repositories: UnitOfWork names them for typing.
+        return cast(UnitOfWork, self)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for an attribute no area registered, or outside the block.
+        raise AttributeError(f"the unit of work has no {name!r} (outside its block, or unknown)")
 
     def __exit__(
         self,
@@ -113,9 +68,11 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engines: Engines, keys: LedgerKeyStore | None = None) -> None:
+    """Makes units of work over ``engines`` with the given repositories (by attribute)."""
+
+    def __init__(self, engines: Engines, repositories: Mapping[str, RepositoryFactory]) -> None:
         self.engines = engines
-        self.keys = keys
+        self.repositories = dict(repositories)
 
     def __call__(self, *, readonly: bool = False) -> UnitOfWork:
-        return SqlUnitOfWork(self.engines, readonly=readonly, keys=self.keys)
+        return cast(UnitOfWork, SqlUnitOfWork(self.engines, self.repositories, readonly=readonly))

@@ -29,7 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ombud.kernel.errors import ConfigError, Invalid
-from ombud.kernel.ledger.domain import InstallationKey, entry_mac, head_mac
+from ombud.kernel.ledger.domain import InstallationKey
+from ombud.kernel.ledger.trust import entry_mac, head_mac
 
 _MAC_INFO = b"ombud ledger entry and head MAC v1"
 _CHECKPOINT_NAME = re.compile(r"^ledger-checkpoint-(\d{12})\.json$")

@@ -1,83 +1,23 @@
 """Stored records in the ledger's words, for comparing them with their ledger entries.
 
-Each kind of record the ledger speaks of: its table, the columns that make its
-entity id (``12``, or ``3:12`` for a membership), and what its row says in the
-vocabulary of the entries' before/after (services' ``system_state`` and the
-like). ``services/ledger.py`` says which of those fields the entries vouch for.
+Each kind of record the ledger speaks of (registered by its area, in the area's
+ledger_records.py): its table, the columns that make its entity id (``12``, or
+``3:12`` for a membership), and what its row says in the vocabulary of the entries'
+before/after. The area's RecordSpec says which of those fields the entries vouch for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, and_, or_, select, tuple_
 
-from ombud.accounts.tables import api_tokens, jurisdictions, memberships, organisations, users
-from ombud.assessments.tables import assessments
-from ombud.audits.tables import audit_runs, findings
-from ombud.incidents.tables import incidents
-from ombud.register.domain.systems import DETAIL_FIELDS, SystemDetails
-from ombud.register.tables import ai_systems
-from ombud.remedies.tables import cases
-
 Projection = Callable[[Any], dict[str, Any]]  # a row mapping -> the ledger's words
 
 
-def _system(m: Mapping[str, Any]) -> dict[str, Any]:
-    details = SystemDetails.from_snapshot({f: m[f] for f in DETAIL_FIELDS})
-    return {
-        "details": details.snapshot(),
-        "lifecycle_stage": m["lifecycle_stage"],
-        "publication_state": m["publication_state"],
-        "risk_level": m["risk_level"],
-        "revision": m["revision"],
-    }
-
-
-def _organisation(m: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "name": m["name"],
-        "slug": m["slug"],
-        "kind": m["kind"],
-        "country": m["country"],
-        "notice_languages": [x for x in (m["notice_languages"] or "en").split(",") if x],
-    }
-
-
-def _user(m: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "email": m["email"],
-        "display_name": m["display_name"],
-        "superuser": bool(m["is_superuser"]),
-    }
-
-
-def _assessment(m: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "system_id": m["system_id"],
-        "template": f"{m['template_urn']}:{m['template_version']}",
-        "answers": m["answers"],
-        "status": m["status"],
-        "content_hash": m["content_hash"],
-    }
-
-
-def _audit_run(m: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "system_id": m["system_id"],
-        "purpose": m["purpose"],
-        "data": m["data_name"],
-        "state": m["state"],
-        "data_sha256": m["data_sha256"],
-        "rows": m["data_rows"],
-        "engine": m["engine"],
-        "published": bool(m["published"]),
-    }
-
-
-def _picked(*names: str) -> tuple[Projection, tuple[str, ...]]:
+def picked(*names: str) -> tuple[Projection, tuple[str, ...]]:
     """Columns taken as they are, under their own names."""
     return (lambda m: {n: m[n] for n in names}), names
 
@@ -108,64 +48,11 @@ class RecordSource:
         return tuple(int(p) for p in parts)
 
 
-RECORD_SOURCES: dict[str, RecordSource] = {
-    "ai_system": RecordSource(ai_systems, (ai_systems.c.id,), _system),
-    "organisation": RecordSource(organisations, (organisations.c.id,), _organisation),
-    "user": RecordSource(users, (users.c.id,), _user, ("email", "display_name", "is_superuser")),
-    "membership": RecordSource(
-        memberships,
-        (memberships.c.organisation_id, memberships.c.user_id),
-        *_picked("role"),
-    ),
-    "jurisdiction": RecordSource(
-        jurisdictions,
-        (jurisdictions.c.oversight_id, jurisdictions.c.organisation_id),
-        lambda m: {},
-        ("oversight_id",),
-    ),
-    "api_token": RecordSource(
-        api_tokens,
-        (api_tokens.c.id,),
-        lambda m: {"name": m["name"], "revoked": m["revoked_at"] is not None},
-        ("name", "revoked_at"),
-    ),
-    "assessment": RecordSource(
-        assessments,
-        (assessments.c.id,),
-        _assessment,
-        ("system_id", "template_urn", "template_version", "answers", "status", "content_hash"),
-    ),
-    "case": RecordSource(cases, (cases.c.id,), *_picked("kind", "category", "system_id", "state")),
-    "incident": RecordSource(
-        incidents,
-        (incidents.c.id,),
-        *_picked("title", "category", "severity", "status", "people_affected", "case_id"),
-    ),
-    "audit_run": RecordSource(
-        audit_runs,
-        (audit_runs.c.id,),
-        _audit_run,
-        (
-            "system_id",
-            "purpose",
-            "data_name",
-            "state",
-            "data_sha256",
-            "data_rows",
-            "engine",
-            "published",
-        ),
-    ),
-    "finding": RecordSource(findings, (findings.c.id,), *_picked("title", "state")),
-}
-
-
 def record_batches(
-    conn: Connection, entity_type: str, size: int
+    conn: Connection, source: RecordSource, size: int
 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Every stored record of the kind, in key order, ``size`` at a time (each batch is
     read whole before it is handed on, so the caller may query in between)."""
-    source = RECORD_SOURCES[entity_type]
     last: tuple[Any, ...] | None = None
     while True:
         q = select(*source.columns()).order_by(*source.key).limit(size)
@@ -195,9 +82,8 @@ def _with_ids(source: RecordSource, entity_ids: Sequence[str]) -> Any | None:
     return tuple_(*source.key).in_(keys)
 
 
-def existing(conn: Connection, entity_type: str, entity_ids: Sequence[str]) -> set[str]:
+def existing(conn: Connection, source: RecordSource, entity_ids: Sequence[str]) -> set[str]:
     """Those of the entity ids that have a stored record."""
-    source = RECORD_SOURCES[entity_type]
     cond = _with_ids(source, entity_ids)
     if cond is None:
         return set()
@@ -206,10 +92,9 @@ def existing(conn: Connection, entity_type: str, entity_ids: Sequence[str]) -> s
 
 
 def records_of(
-    conn: Connection, entity_type: str, entity_ids: Sequence[str]
+    conn: Connection, source: RecordSource, entity_ids: Sequence[str]
 ) -> list[tuple[str, dict[str, Any]]]:
     """The stored records of these entity ids (those that exist)."""
-    source = RECORD_SOURCES[entity_type]
     cond = _with_ids(source, entity_ids)
     if cond is None:
         return []

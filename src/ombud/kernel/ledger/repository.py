@@ -3,7 +3,7 @@ the record check's reads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -22,24 +22,24 @@ from sqlalchemy import (
 
 from ombud.kernel.db.queries import like_pattern
 from ombud.kernel.errors import ConfigError
+from ombud.kernel.ledger.chain import seal
 from ombud.kernel.ledger.domain import (
     GENESIS_HASH,
     InstallationKey,
     LedgerDraft,
     LedgerEntry,
     LedgerHead,
-    LedgerKeyStore,
-    seal,
 )
 from ombud.kernel.ledger.ports import LedgerFilter
 from ombud.kernel.ledger.records import (
-    RECORD_SOURCES,
+    RecordSource,
     existing,
     record_batches,
     records_of,
 )
 from ombud.kernel.ledger.tables import ledger_entries, ledger_head
-from ombud.kernel.ports import Page, PageResult
+from ombud.kernel.ledger.trust import LedgerKeyStore
+from ombud.kernel.paging import Page, PageResult
 
 
 def _entry(row: Row[Any]) -> LedgerEntry:
@@ -83,9 +83,15 @@ _LEDGER_PAGE = 2000
 
 
 class SqlLedgerRepository:
-    def __init__(self, conn: Connection, keys: LedgerKeyStore | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        keys: LedgerKeyStore | None = None,
+        sources: Mapping[str, RecordSource] | None = None,
+    ) -> None:
         self.conn = conn
         self._keys = keys
+        self._sources = sources or {}  # each area's records (its ledger_records.py)
         # The head as this transaction left it: once read, its row stays locked until
         # the transaction ends, so later appends in it need not read it again.
         self._head: tuple[int, str] | None = None
@@ -233,20 +239,20 @@ class SqlLedgerRepository:
             last = ids[-1]
 
     def record_types(self) -> frozenset[str]:
-        return frozenset(RECORD_SOURCES)
+        return frozenset(self._sources)
 
     def record_batches(
         self, entity_type: str, size: int
     ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-        return record_batches(self.conn, entity_type, size)
+        return record_batches(self.conn, self._sources[entity_type], size)
 
     def existing_records(self, entity_type: str, entity_ids: Sequence[str]) -> set[str]:
-        return existing(self.conn, entity_type, entity_ids)
+        return existing(self.conn, self._sources[entity_type], entity_ids)
 
     def records_of(
         self, entity_type: str, entity_ids: Sequence[str]
     ) -> list[tuple[str, dict[str, Any]]]:
-        return records_of(self.conn, entity_type, entity_ids)
+        return records_of(self.conn, self._sources[entity_type], entity_ids)
 
     def find(self, flt: LedgerFilter, page: Page) -> PageResult[LedgerEntry]:
         c = ledger_entries.c

@@ -1,46 +1,74 @@
-"""HTML form parsing: turn submitted fields into domain values, or field-level messages."""
+"""HTML forms: the submitted form as a dependency (so that page handlers are plain
+``def``), and its fields turned into domain values, or field-level messages."""
 
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any, TypeVar
+from collections.abc import Iterator
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Query
-from starlette.datastructures import FormData
+from fastapi import Depends, Query, Request
+from starlette.datastructures import FormData, UploadFile
 
 from ombud.kernel.errors import Invalid
 from ombud.kernel.safe_load import whole_number
-from ombud.register.domain.lifecycle import LifecycleStage
-from ombud.register.domain.systems import (
-    DETAIL_FIELDS,
-    FIELD_LABELS,
-    LIST_MAX,
-    DataRole,
-    DataSource,
-    DecisionRole,
-    RiskLevel,
-    ScopeExemption,
-    Sector,
-    Sourcing,
-    SystemDetails,
-)
-from ombud.register.ports import SystemFilter
+from ombud.kernel.web.deps import refuse_control_characters
 
 E = TypeVar("E", bound=enum.Enum)
 
-BOOL_FIELDS = (
-    "affects_children",
-    "affects_persons_with_disabilities",
-    "military_use",
-    "autonomy_in_critical_functions",
-)
-ENUM_FIELDS: dict[str, type[enum.Enum]] = {
-    "sector": Sector,
-    "decision_role": DecisionRole,
-    "sourcing": Sourcing,
-    "scope_exemption": ScopeExemption,
-}
-DATA_SOURCE_ROWS_MAX = LIST_MAX
+UPLOAD_CHUNK = 1 << 20
+
+
+# -- reading the submitted form ---------------------------------------------------
+
+
+async def submitted_form(
+    request: Request, _checked: Annotated[None, Depends(refuse_control_characters)]
+) -> FormData:
+    """The submitted form (fields, and files spooled to temporary files), for a plain
+    ``def`` handler: ``form: SubmittedForm``.
+
+    Reading the body awaits the client, so it happens here, on the event loop; the
+    handler then runs in FastAPI's thread pool, where a synchronous service call holds
+    up no other request. The body was held to its limit as it was read (413, from
+    BodySizeLimitMiddleware) and the fields passed the control-character check (422
+    naming the field), which this asks for so that a router mounted without the app's
+    dependencies keeps it; FastAPI runs it once a request all the same. Starlette
+    parses a request's form once: the CSRF check reads the same one.
+    """
+    return await request.form()
+
+
+SubmittedForm = Annotated[FormData, Depends(submitted_form)]
+
+
+def chosen_files(form: FormData, name: str) -> list[UploadFile]:
+    """The files chosen in the file input ``name``; an input left empty sends a part
+    without a file name, which is not a file."""
+    return [f for f in form.getlist(name) if isinstance(f, UploadFile) and f.filename]
+
+
+def chosen_file(form: FormData, name: str) -> UploadFile | None:
+    """The first file chosen in the file input ``name``, or None."""
+    files = chosen_files(form, name)
+    return files[0] if files else None
+
+
+def file_content(upload: UploadFile, max_bytes: int | None = None) -> bytes:
+    """What was uploaded, read from its temporary file: blocking file I/O, so call it
+    from a plain ``def`` handler (the thread pool), never from ``async def``. With
+    ``max_bytes`` at most one byte more is read: enough to tell that it is too large."""
+    return upload.file.read(-1 if max_bytes is None else max_bytes + 1)
+
+
+def file_chunks(upload: UploadFile, size: int = UPLOAD_CHUNK) -> Iterator[bytes]:
+    """What was uploaded, in pieces of ``size`` bytes, for files too large to hold in
+    memory (blocking file I/O, like ``file_content``)."""
+    while chunk := upload.file.read(size):
+        yield chunk
+
+
+# -- turning fields into values -----------------------------------------------------
 
 
 def text(form: FormData, name: str) -> str:
@@ -48,19 +76,25 @@ def text(form: FormData, name: str) -> str:
     return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
-def _not_a_choice(raw: str, name: str, enum_type: type[enum.Enum]) -> str:
+def _not_a_choice(raw: str, label: str, enum_type: type[enum.Enum]) -> str:
     allowed = ", ".join(str(m.value) for m in enum_type)
-    label = FIELD_LABELS.get(name, name)
     return f"'{raw[:50]}' is not a valid choice for {label}: use one of {allowed}."
 
 
-def choice(form: FormData, name: str, enum_type: type[E], errors: dict[str, str]) -> E | None:
-    """The submitted member of ``enum_type``, or None with a message in ``errors``."""
+def choice(
+    form: FormData,
+    name: str,
+    enum_type: type[E],
+    errors: dict[str, str],
+    label: str | None = None,
+) -> E | None:
+    """The submitted member of ``enum_type``, or None with a message in ``errors`` that
+    names the field by ``label`` (the form's words; default: the field's name)."""
     raw = text(form, name)
     try:
         return enum_type(raw)
     except ValueError:
-        errors[name] = _not_a_choice(raw, name, enum_type)
+        errors[name] = _not_a_choice(raw, label or name.replace("_", " "), enum_type)
         return None
 
 
@@ -73,82 +107,15 @@ def required_choice(form: FormData, name: str, enum_type: type[E]) -> E:
     return member
 
 
-def data_source_rows(form: FormData) -> list[dict[str, Any]]:
-    """The data-source rows as submitted (ds-N-field), blank rows dropped."""
-    rows = []
-    for i in range(DATA_SOURCE_ROWS_MAX + 5):
-        name = text(form, f"ds-{i}-name")
-        prov = text(form, f"ds-{i}-provenance")
-        desc = text(form, f"ds-{i}-description")
-        if f"ds-{i}-role" not in form:
-            continue
-        if not (name or prov or desc):
-            continue
-        rows.append(
-            {
-                "name": name,
-                "role": text(form, f"ds-{i}-role"),
-                "provenance": prov,
-                "description": desc,
-                "personal_data": f"ds-{i}-personal_data" in form,
-                "special_categories": f"ds-{i}-special_categories" in form,
-            }
-        )
-    return rows
-
-
-def details_from_form(
-    form: FormData,
-) -> tuple[dict[str, Any], SystemDetails | None, dict[str, str]]:
-    """(values to re-show, details or None, {field: message})."""
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    for name in DETAIL_FIELDS:
-        if name in BOOL_FIELDS:
-            values[name] = name in form
-        elif name == "affected_groups":
-            values[name] = [g.strip() for g in text(form, name).split("\n") if g.strip()]
-        elif name == "data_sources":
-            values[name] = data_source_rows(form)
-        elif name in ENUM_FIELDS:
-            member = choice(form, name, ENUM_FIELDS[name], errors)
-            values[name] = member.value if member else text(form, name)
-        else:
-            values[name] = text(form, name)
-    sources = []
-    for i, row in enumerate(values["data_sources"]):
-        try:
-            role = DataRole(row["role"])
-        except ValueError:
-            errors["data_sources"] = f"Data source {i + 1}: choose what the data is used for."
-            continue
-        if not row["name"]:
-            errors["data_sources"] = f"Data source {i + 1}: give the data source a name."
-            continue
-        sources.append(
-            DataSource(
-                row["name"],
-                role,
-                row["provenance"],
-                row["personal_data"],
-                row["special_categories"],
-                row["description"],
-            )
-        )
-    if errors:
-        return values, None, errors
-    snapshot = {**values, "data_sources": [s.to_dict() for s in sources]}
-    return values, SystemDetails.from_snapshot(snapshot), errors
-
-
-def query_enum(raw: str, enum_type: type[E], name: str) -> E | None:
+def query_enum(raw: str, enum_type: type[E], name: str, label: str | None = None) -> E | None:
     """An optional enum from a query string; '' means no filter."""
     if not raw:
         return None
     try:
         return enum_type(raw)
     except ValueError:
-        raise Invalid.from_fields({name: _not_a_choice(raw, name, enum_type)}, "query") from None
+        message = _not_a_choice(raw, label or name.replace("_", " "), enum_type)
+        raise Invalid.from_fields({name: message}, "query") from None
 
 
 def query_int(raw: str, name: str) -> int | None:
@@ -162,35 +129,3 @@ def query_int(raw: str, name: str) -> int | None:
 
 QueryText = Annotated[str, Query(max_length=200)]
 QueryChoice = Annotated[str, Query(max_length=40)]
-
-
-def register_filter(
-    q: QueryText = "",
-    organisation: QueryChoice = "",
-    sector: QueryChoice = "",
-    stage: QueryChoice = "",
-    risk: QueryChoice = "",
-) -> SystemFilter:
-    """The register's search parameters; an empty value means no filter."""
-    return SystemFilter(
-        organisation_id=query_int(organisation, "organisation"),
-        sector=query_enum(sector, Sector, "sector"),
-        lifecycle_stage=query_enum(stage, LifecycleStage, "stage"),
-        risk_level=query_enum(risk, RiskLevel, "risk"),
-        text=q,
-    )
-
-
-RegisterFilter = Annotated[SystemFilter, Depends(register_filter)]
-
-
-def filter_values(flt: SystemFilter) -> dict[str, Any]:
-    """The filter as the search forms show it."""
-    return {
-        "q": flt.text,
-        "organisation": flt.organisation_id,
-        "sector": flt.sector,
-        "stage": flt.lifecycle_stage,
-        "risk": flt.risk_level,
-        "publication": flt.publication_state,
-    }

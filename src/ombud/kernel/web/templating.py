@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,24 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from ombud.instruments.domain import Topic
 from ombud.kernel.access import OrganisationKind, Role
+from ombud.kernel.module import Module, load
 from ombud.kernel.web.security import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     anonymous_csrf_token,
     new_anonymous_csrf_cookie,
-)
-from ombud.register.domain.lifecycle import LifecycleStage
-from ombud.register.domain.systems import (
-    FIELD_LABELS,
-    DataRole,
-    DecisionRole,
-    PublicationState,
-    RiskLevel,
-    ScopeExemption,
-    Sector,
-    Sourcing,
 )
 
 # The shell's templates (base, macros, errors), then each area's own templates/ folder,
@@ -42,28 +32,9 @@ TEMPLATES.env.add_extension("jinja2.ext.i18n")
 TEMPLATES.env.install_null_translations(newstyle=False)  # type: ignore[attr-defined]
 FLASH_COOKIE = "ombud_flash"
 
+# Labels of values for the `label` filter, {kind: {value: label}}: the kernel's own here,
+# each area's added by install_area_templates (its module's `labels`).
 LABELS: dict[str, dict[str, str]] = {
-    "sector": {s.value: s.value.replace("_", " ").capitalize() for s in Sector},
-    "decision_role": {
-        DecisionRole.FULLY_AUTOMATED.value: "Fully automated decision",
-        DecisionRole.HUMAN_DECIDES_WITH_AI_SUPPORT.value: "A person decides, supported by AI",
-        DecisionRole.INFORMATIONAL.value: "Informational only",
-    },
-    "sourcing": {
-        Sourcing.BUILT_IN_HOUSE.value: "Built in house",
-        Sourcing.PROCURED.value: "Procured",
-        Sourcing.CO_DEVELOPED.value: "Co-developed",
-    },
-    "scope_exemption": {
-        ScopeExemption.NONE.value: "None claimed",
-        ScopeExemption.NATIONAL_SECURITY.value: "National security (coe-fc:3.2)",
-        ScopeExemption.RESEARCH_AND_DEVELOPMENT.value: "Research and development (coe-fc:3.3)",
-        ScopeExemption.NATIONAL_DEFENCE.value: "National defence (coe-fc:3.4)",
-    },
-    "lifecycle_stage": {s.value: s.label for s in LifecycleStage},
-    "risk_level": {r.value: r.value.capitalize() for r in RiskLevel},
-    "publication_state": {p.value: p.value.capitalize() for p in PublicationState},
-    "data_role": {d.value: d.value.capitalize() for d in DataRole},
     "role": {r.value: r.value.capitalize() for r in Role},
     "organisation_kind": {k.value: k.label for k in OrganisationKind},
 }
@@ -118,21 +89,7 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
-TEMPLATES.env.globals.update(
-    LABELS=LABELS,
-    FIELD_LABELS=FIELD_LABELS,
-    Sector=Sector,
-    DecisionRole=DecisionRole,
-    Sourcing=Sourcing,
-    ScopeExemption=ScopeExemption,
-    LifecycleStage=LifecycleStage,
-    RiskLevel=RiskLevel,
-    PublicationState=PublicationState,
-    DataRole=DataRole,
-    Role=Role,
-    OrganisationKind=OrganisationKind,
-    Topic=Topic,
-)
+TEMPLATES.env.globals.update(LABELS=LABELS, Role=Role, OrganisationKind=OrganisationKind)
 TEMPLATES.env.filters.update(
     label=label,
     dt=fmt_dt,
@@ -207,3 +164,12 @@ def set_session_cookie(request: Request, response: Any, token: str) -> None:
         samesite="lax",
         secure=settings.secure_cookies,
     )
+
+
+def install_area_templates(modules: Iterable[Module]) -> None:
+    """Add each area's template globals (its enums, field labels) and value labels."""
+    for m in modules:
+        if m.template_globals:
+            TEMPLATES.env.globals.update(load(m.template_globals))
+        if m.labels:
+            LABELS.update(load(m.labels))

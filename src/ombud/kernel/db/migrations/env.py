@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the connection handed over by adapters/db/migrate.py."""
+"""Alembic environment: runs against the connection handed over by kernel/db/migrate.py."""
 
 from __future__ import annotations
 

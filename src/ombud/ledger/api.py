@@ -14,9 +14,9 @@ from fastapi import APIRouter, Query
 
 from ombud.kernel.ledger.domain import LedgerAction
 from ombud.kernel.ledger.ports import LedgerFilter
-from ombud.kernel.ledger.schemas import ChainReportOut, LedgerEntryOut, LedgerPage
 from ombud.kernel.web.api import PagingDep
 from ombud.kernel.web.deps import ApiPrincipal, ContainerDep
+from ombud.ledger.schemas import ChainReportOut, LedgerEntryOut, LedgerPage
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 

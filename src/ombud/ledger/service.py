@@ -13,91 +13,40 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ombud.accounts.access import org_ref
 from ombud.kernel.access import Action, Principal, is_allowed
 from ombud.kernel.errors import ConfigError, Conflict, Forbidden, Invalid
+from ombud.kernel.ledger.chain import ChainReport, ChainWalk, verify_chain
 from ombud.kernel.ledger.domain import (
     GENESIS_HASH,
-    ChainReport,
-    ChainWalk,
-    Checkpoint,
-    CheckpointResult,
-    CheckpointStore,
     InstallationKey,
     LedgerAction,
     LedgerEntry,
     LedgerHead,
-    LedgerKeyStore,
+)
+from ombud.kernel.ledger.ports import LedgerFilter
+from ombud.kernel.ledger.record_check import (
     RecordHistory,
     RecordMismatch,
     RecordReport,
     RecordSpec,
-    TrustReport,
     compare_record,
+)
+from ombud.kernel.ledger.trust import (
+    Checkpoint,
+    CheckpointResult,
+    CheckpointStore,
+    LedgerKeyStore,
+    TrustReport,
     judge_checkpoint,
     signed_checkpoint,
-    verify_chain,
 )
-from ombud.kernel.ledger.ports import LedgerFilter
-from ombud.kernel.ports import Clock, PageResult, UnitOfWork, UnitOfWorkFactory
-from ombud.kernel.service import Service, org_ref, page_of, utcnow
+from ombud.kernel.paging import PageResult
+from ombud.kernel.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from ombud.kernel.service import Service, page_of, utcnow
 
 A = LedgerAction
 
-# What the services' entries say about each kind of record (their before/after, e.g.
-# register.system_state), and what of a record they cannot vouch for.
-RECORD_SPECS: tuple[RecordSpec, ...] = (
-    RecordSpec(
-        "ai_system",
-        ("details", "lifecycle_stage", "publication_state", "revision"),
-        unchecked="risk level: a signed assessment or a red-line decision sets it without "
-        "recording the new level on the system's entries",
-    ),
-    RecordSpec("organisation", ("name", "slug", "kind", "country", "notice_languages")),
-    RecordSpec(
-        "user",
-        ("email", "display_name", "superuser"),
-        unchecked="password, whether the account is active or locked (entries say that "
-        "they changed, not to what)",
-    ),
-    RecordSpec("membership", ("role",), removed_when_after_is_empty=True),
-    RecordSpec("jurisdiction", (), removed_when_after_is_empty=True),
-    RecordSpec(
-        "api_token",
-        ("name", "revoked"),
-        implied={A.TOKEN_CREATE: {"revoked": False}, A.TOKEN_REVOKE: {"revoked": True}},
-        unchecked="expiry and last use",
-    ),
-    RecordSpec(
-        "assessment",
-        ("system_id", "template", "answers", "status", "content_hash"),
-        implied={A.CREATE: {"status": "draft"}, A.SIGN_OFF: {"status": "signed"}},
-        unchecked="level (not recorded when answers are saved) and staleness",
-    ),
-    RecordSpec(
-        "case",
-        ("kind", "category", "system_id", "state"),
-        implied={A.CREATE: {"state": "received"}},
-        forgotten_by={"message_from": ("state",)},
-        unchecked="state after a reporter's reply, until its next change (the reply may "
-        "move it from need_info to under_review without recording that); assignee, "
-        "texts and contact (kept off the ledger)",
-    ),
-    RecordSpec(
-        "incident", ("title", "category", "severity", "status", "people_affected", "case_id")
-    ),
-    RecordSpec(
-        "audit_run",
-        ("system_id", "purpose", "data", "state", "data_sha256", "rows", "engine", "published"),
-        implied={A.CREATE: {"published": False}},
-        unchecked="state while queued or running (recorded when the audit ends)",
-    ),
-    RecordSpec(
-        "finding",
-        ("title", "state"),
-        implied={A.CREATE: {"state": "open"}},
-        unchecked="the audit it was last seen in",
-    ),
-)
 
 RECORD_BATCH = 500
 MISMATCHES_KEPT = 50
@@ -121,10 +70,14 @@ class LedgerService(Service):
         keys: LedgerKeyStore,
         checkpoints: CheckpointStore,
         clock: Clock = utcnow,
+        records: Sequence[RecordSpec] = (),
     ) -> None:
         super().__init__(uow_factory, clock)
         self.keys = keys
         self.checkpoints = checkpoints
+        # What the services' entries say about each kind of record (their before/after),
+        # and what of a record they cannot vouch for: registered by each area.
+        self.records = tuple(records)
 
     # -- verifying ------------------------------------------------------------------
 
@@ -239,7 +192,7 @@ class LedgerService(Service):
             kept.extend(found[: max(0, MISMATCHES_KEPT - len(kept))])
 
         available = uow.ledger.record_types()
-        for spec in RECORD_SPECS:
+        for spec in self.records:
             if spec.entity_type not in available:
                 continue
             for batch in uow.ledger.record_batches(spec.entity_type, RECORD_BATCH):
@@ -263,7 +216,7 @@ class LedgerService(Service):
                             for m in compare_record(spec, i, histories.get(i), None)
                         ]
                     )
-        unchecked = tuple(f"{s.entity_type}: {s.unchecked}" for s in RECORD_SPECS if s.unchecked)
+        unchecked = tuple(f"{s.entity_type}: {s.unchecked}" for s in self.records if s.unchecked)
         return RecordReport(checked, tuple(kept), total, unchecked)
 
     @staticmethod

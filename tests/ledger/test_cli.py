@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from ombud.cli.main import app
 from ombud.register.tables import ai_systems
 from tests.factories import complete_details
-from tests.kernel.test_ledger_tamper import delete_and_reseal, stolen_key
+from tests.ledger.test_tamper import delete_and_reseal, stolen_key
 
 
 @pytest.fixture
