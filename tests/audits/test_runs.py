@@ -189,6 +189,34 @@ def test_a_worker_that_dies_leaves_the_run_to_another(svc, world, system):
     assert done.attempts == 2
 
 
+def test_a_worker_whose_run_was_taken_over_does_not_finish_it(svc, container, world, system):
+    """The first worker's lease runs out, a second takes the run over and finishes it;
+    when the first comes back it must neither finish the run again nor add an entry."""
+    run = _queue(svc, world, system)
+    with svc.uow_factory() as uow:  # the first worker claims it and stalls
+        first = uow.audit_runs.claim_next(utcnow(), timedelta(seconds=30))
+        uow.commit()
+    later = AuditRunService(
+        svc.uow_factory,
+        audit_service,
+        svc.data,
+        AuditPlots(),
+        clock=lambda: utcnow() + timedelta(minutes=5),
+    )
+    assert later.run_pending() == 1  # the second worker takes it over and finishes it
+    done, _ = svc.get(world[ASSESSOR], run.id)
+    entries = container.ledger.verify().checked
+
+    svc._finish(first, None, "the stalled worker's late failure")
+    svc._requeue(first, "the stalled worker's late retry")
+
+    again, _ = svc.get(world[ASSESSOR], run.id)
+    assert again.state is RunState.DONE
+    assert again.error == ""
+    assert (again.finished_at, again.attempts) == (done.finished_at, 2)
+    assert container.ledger.verify().checked == entries
+
+
 def test_four_walls_publication_citation_and_the_matrix(svc, container, world, system):
     run = _queue(svc, world, system)
     svc.run_pending()

@@ -202,6 +202,9 @@ class AuditRunService(Service):
         with self.uow_factory() as uow:
             current = uow.audit_runs.get(run.id, for_update=True)
             assert current is not None
+            if not current.held_by(run.attempts):
+                log.warning("audit run %s was taken over; attempt %s stops", run.id, run.attempts)
+                return
             current.state = RunState.QUEUED
             current.message = f"will try again: {why}"[:300]
             uow.audit_runs.save(current)
@@ -212,6 +215,9 @@ class AuditRunService(Service):
         with self.uow_factory() as uow:
             current = uow.audit_runs.get(run.id, for_update=True)
             assert current is not None
+            if not current.held_by(run.attempts):
+                log.warning("audit run %s was taken over; attempt %s stops", run.id, run.attempts)
+                return
             current.finished_at = now
             current.lease_until = None
             if result is None:

@@ -66,6 +66,13 @@ class AuditRun:
     def finished(self) -> bool:
         return self.state in (RunState.DONE, RunState.FAILED)
 
+    def held_by(self, attempt: int) -> bool:
+        """Whether the worker that claimed this run as its ``attempt``-th try still holds
+        it: a worker whose lease ran out and whose run another worker took over (a
+        later attempt) must not finish or requeue it, or the run would be finished
+        twice, each time with its own ledger entry."""
+        return self.state is RunState.RUNNING and self.attempts == attempt
+
 
 # A run on the server is bounded: an assessor's request must not hold a worker for hours.
 MAX_REPLICATES = 100_000
