@@ -36,7 +36,7 @@ from ombud.kernel.ledger.keys import CheckpointFiles, LedgerKeyFile
 from ombud.kernel.ledger.records import RecordSource
 from ombud.kernel.ledger.repository import SqlLedgerRepository
 from ombud.kernel.ledger.trust import LedgerKeyStore
-from ombud.kernel.module import RepositoryFactory, load
+from ombud.kernel.module import RepositoryFactory, contributions
 from ombud.kernel.service import Service
 from ombud.kernel.yaml_schema import read_mapping_lines
 from ombud.ledger.service import LedgerService, LedgerSetUp
@@ -119,27 +119,24 @@ def repositories(keys: LedgerKeyStore) -> dict[str, RepositoryFactory]:
     outside the database) and each area's."""
 
     sources: dict[str, RecordSource] = {}
-    for m in MODULES:
-        if m.record_sources:
-            sources.update(load(m.record_sources))
+    for found_sources in contributions(MODULES, "record_sources"):
+        sources.update(found_sources)
 
     def ledger(conn: Any, dialect: str) -> SqlLedgerRepository:
         return SqlLedgerRepository(conn, keys, sources)
 
     found: dict[str, RepositoryFactory] = {"ledger": ledger}
-    for m in MODULES:
-        if m.repositories:
-            found.update(load(m.repositories))
+    for area_repositories in contributions(MODULES, "repositories"):
+        found.update(area_repositories)
     return found
 
 
 def event_bus() -> EventBus:
     """The areas' subscriptions to domain events (their modules' SUBSCRIPTIONS)."""
     bus = EventBus()
-    for m in MODULES:
-        if m.subscriptions:
-            for event_type, handler in load(m.subscriptions):
-                bus.subscribe(event_type, handler)
+    for subscriptions in contributions(MODULES, "subscriptions"):
+        for event_type, handler in subscriptions:
+            bus.subscribe(event_type, handler)
     return bus
 
 
@@ -173,7 +170,7 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
         uow,
         ledger_keys,
         CheckpointFiles(settings.resolved_ledger_checkpoint_dir),
-        records=[spec for m in MODULES if m.record_specs for spec in load(m.record_specs)],
+        records=[spec for specs in contributions(MODULES, "record_specs") for spec in specs],
     )
     hasher = Argon2PasswordHasher(fast=fast_password_hashing)
     accounts = AccountsService(
@@ -187,9 +184,9 @@ def bootstrap(settings: Settings | None = None, fast_password_hashing: bool = Fa
     events = event_bus()
     register = RegisterService(
         uow,
-        gates=GateRegistry([g for m in MODULES if m.gates for g in load(m.gates)]),
-        gate_facts=[load(m.gate_facts) for m in MODULES if m.gate_facts],
-        kept_records=[load(m.kept_records) for m in MODULES if m.kept_records],
+        gates=GateRegistry([g for gates in contributions(MODULES, "gates") for g in gates]),
+        gate_facts=contributions(MODULES, "gate_facts"),
+        kept_records=contributions(MODULES, "kept_records"),
     )
     catalogue, rules, requirements = shipped_catalogue()
     public_register = PublicRegisterService(uow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ombud.kernel.module import load
+from ombud.kernel.module import contributions
 from ombud.modules import MODULES
 from ombud.register.domain.gates import GateContext, GateRegistry
 from ombud.register.domain.lifecycle import LifecycleStage as S
@@ -14,7 +14,7 @@ from tests.factories import complete_details
 
 def default_gates() -> GateRegistry:
     """The gates as the application registers them (each area's module)."""
-    return GateRegistry([g for m in MODULES if m.gates for g in load(m.gates)])
+    return GateRegistry([g for gates in contributions(MODULES, "gates") for g in gates])
 
 
 def test_the_application_registers_the_assessments_gate(container):

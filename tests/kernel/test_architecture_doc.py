@@ -29,16 +29,21 @@ def _contract_layers() -> list[set[str]]:
     ]
 
 
+def _top_level_names() -> set[str]:
+    """The packages and modules directly under src/ombud (resources hold data, not code)."""
+    src = REPO / "src" / "ombud"
+    packages = {p.name for p in src.iterdir() if (p / "__init__.py").exists()} - {"resources"}
+    return packages | ({p.stem for p in src.glob("*.py")} - {"__init__"})
+
+
 def test_the_documented_order_is_the_checked_order():
     assert _doc_layers() == _contract_layers()
 
 
 def test_every_package_is_documented():
     documented = set().union(*_doc_layers())
-    src = REPO / "src" / "ombud"
-    packages = {p.name for p in src.iterdir() if (p / "__init__.py").exists()} - {"resources"}
-    modules = {p.stem for p in src.glob("*.py")} - {"__init__"}
-    assert packages | modules <= documented, (packages | modules) - documented
+    names = _top_level_names()
+    assert names <= documented, names - documented
 
 
 def test_every_area_plugs_in_through_its_module():
@@ -53,7 +58,5 @@ def test_the_readme_tree_names_every_package():
     readme = (REPO / "README.md").read_text()
     tree = readme.split("## Architecture", 1)[1].split("```", 2)[1]
     named = set(re.findall(r"(\w+)(?:/|\.py)", tree))
-    src = REPO / "src" / "ombud"
-    packages = {p.name for p in src.iterdir() if (p / "__init__.py").exists()} - {"resources"}
-    modules = {p.stem for p in src.glob("*.py")} - {"__init__"}
-    assert packages | modules <= named, (packages | modules) - named
+    names = _top_level_names()
+    assert names <= named, names - named

@@ -200,10 +200,8 @@ class AuditRunService(Service):
 
     def _requeue(self, run: AuditRun, why: str) -> None:
         with self.uow_factory() as uow:
-            current = uow.audit_runs.get(run.id, for_update=True)
-            assert current is not None
-            if not current.held_by(run.attempts):
-                log.warning("audit run %s was taken over; attempt %s stops", run.id, run.attempts)
+            current = _still_held(uow, run)
+            if current is None:
                 return
             current.state = RunState.QUEUED
             current.message = f"will try again: {why}"[:300]
@@ -213,10 +211,8 @@ class AuditRunService(Service):
     def _finish(self, run: AuditRun, result: dict[str, Any] | None, error: str) -> None:
         now = self.clock()
         with self.uow_factory() as uow:
-            current = uow.audit_runs.get(run.id, for_update=True)
-            assert current is not None
-            if not current.held_by(run.attempts):
-                log.warning("audit run %s was taken over; attempt %s stops", run.id, run.attempts)
+            current = _still_held(uow, run)
+            if current is None:
                 return
             current.finished_at = now
             current.lease_until = None
@@ -433,3 +429,14 @@ def rerun_check(original: AuditRun, rerun: AuditRun) -> dict[str, Any]:
         "largest_difference": diff,
         "identical": same_data and diff == 0.0,
     }
+
+
+def _still_held(uow: UnitOfWork, run: AuditRun) -> AuditRun | None:
+    """The run, locked, if the worker that claimed it as ``run.attempts`` still holds
+    it; None (and a warning) when another worker took it over after the lease ran out."""
+    current = uow.audit_runs.get(run.id, for_update=True)
+    assert current is not None
+    if current.held_by(run.attempts):
+        return current
+    log.warning("audit run %s was taken over; attempt %s stops", run.id, run.attempts)
+    return None

@@ -13,7 +13,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from ombud.kernel.access import SYSTEM_PRINCIPAL, Principal
 from ombud.kernel.errors import Invalid, OmbudError
-from ombud.kernel.module import CliCommand, CliGroup
+from ombud.kernel.module import CliCommand, CliGroup, load
 
 if TYPE_CHECKING:  # the composition root loads every adapter: only commands that need it
     from ombud.bootstrap import Container
@@ -98,8 +98,6 @@ class LazyGroup(TyperGroup):
 
 
 def _build(entry: CliGroup | CliCommand) -> click.Command:
-    from ombud.kernel.module import load
-
     if isinstance(entry, CliGroup):
         command = typer.main.get_command(load(entry.app))
     else:

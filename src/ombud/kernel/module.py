@@ -88,6 +88,12 @@ def load(path: str) -> Any:
     return getattr(importlib.import_module(module), attribute)
 
 
+def contributions(modules: Iterable[Module], field: str) -> list[Any]:
+    """What the modules that fill ``field`` (an import path) contribute, loaded, in
+    module order: e.g. ``contributions(MODULES, "gates")`` is each area's GATES."""
+    return [load(path) for m in modules if (path := getattr(m, field))]
+
+
 def import_tables(modules: Iterable[Module]) -> None:
     """Declare the kernel's and every area's tables on the shared MetaData (migrations and
     the tests need all of them)."""

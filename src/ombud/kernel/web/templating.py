@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from ombud.kernel.access import OrganisationKind, Role
-from ombud.kernel.module import Module, load
+from ombud.kernel.module import Module, contributions
 from ombud.kernel.web.security import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -168,8 +168,8 @@ def set_session_cookie(request: Request, response: Any, token: str) -> None:
 
 def install_area_templates(modules: Iterable[Module]) -> None:
     """Add each area's template globals (its enums, field labels) and value labels."""
-    for m in modules:
-        if m.template_globals:
-            TEMPLATES.env.globals.update(load(m.template_globals))
-        if m.labels:
-            LABELS.update(load(m.labels))
+    modules = list(modules)
+    for found_globals in contributions(modules, "template_globals"):
+        TEMPLATES.env.globals.update(found_globals)
+    for found_labels in contributions(modules, "labels"):
+        LABELS.update(found_labels)
