@@ -78,12 +78,4 @@ def gate_facts(uow: UnitOfWork, system: AISystem, now: datetime) -> dict[str, An
     return {"current_assessments": current, "red_line_blocks": blocks}
 
 
-def kept_records(uow: UnitOfWork, system_id: int) -> list[tuple[int, str, str]]:
-    """Assessments and red-line decisions keep a draft from being deleted (evidence)."""
-    return [
-        (len(uow.assessments.for_system(system_id)), "assessment", "assessments"),
-        (len(uow.assessments.decisions(system_id)), "red-line decision", "red-line decisions"),
-    ]
-
-
 GATES = (ASSESSMENTS_GATE,)
